@@ -1,0 +1,182 @@
+"""The Loss object: a loss function with its options, a reduction and sample weights.
+
+``Loss(y_true, y_pred, sample_weight=None)`` returns the objective, a 0-d array: by default the
+mean of the (weighted) per-sample values over all data points, exactly as Keras'
+``sum_over_batch_size``. Reductions:
+
+============================  ==============================================================
+``"sum_over_batch_size"``     sum(w * loss) / number of values (the default; alias ``"mean"``)
+``"sum"``                     sum(w * loss)
+``"mean_with_sample_weight"`` sum(w * loss) / sum(w)
+``"none"`` (or ``None``)      w * loss, per sample
+============================  ==============================================================
+
+Division by zero (no values, all weights 0, every label ignored) gives 0, never NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import _array
+from .losses._spec import LossInfo, LossSpec, prepare
+
+REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
+
+
+class Loss:
+    """A loss with bound options and a reduction. Build one with :func:`losskit.get`.
+
+    Parameters
+    ----------
+    function : callable
+        ``f(y_true, y_pred, **options) -> per-sample values``: a losskit loss function or any
+        user callable.
+    name : str, optional
+        Shown in messages and plots; defaults to the loss's canonical name or the callable's name.
+    reduction : str
+        One of ``"sum_over_batch_size"`` (= ``"mean"``), ``"sum"``, ``"mean_with_sample_weight"``
+        or ``"none"``.
+    **options
+        The loss's options (``from_logits``, ``delta``, ...), checked against its signature.
+    """
+
+    def __init__(self, function: Callable, *, name: str | None = None, reduction: str | None = "sum_over_batch_size", **options: Any):
+        self.spec: LossSpec | None = getattr(function, "spec", None)
+        self.function = function
+        self.name = name or (self.spec.name if self.spec is not None else _callable_name(function))
+        self.options = self.spec.resolve_options(options) if self.spec is not None else dict(options)
+        self.reduction = _check_reduction(self.name, reduction)
+
+    # ------------------------------------------------------------------ values
+    def values(self, y_true, y_pred):
+        """Per-sample values (no weights, no reduction)."""
+        return self._evaluate(y_true, y_pred)[1]
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The reduced objective: a 0-d array (an array of per-sample values for ``"none"``)."""
+        xp, values, mask = self._evaluate(y_true, y_pred)
+        return reduce_values(values, sample_weight, mask, self.reduction, xp, name=self.name)
+
+    def _evaluate(self, y_true, y_pred):
+        if self.spec is None:
+            values = self.function(y_true, y_pred, **self.options)
+            xp = _array.namespace(values, y_pred, y_true)
+            values = _array.asarray(values, xp)
+            if not xp.isdtype(values.dtype, "real floating"):
+                values = xp.astype(values, xp.asarray(0.0).dtype)
+            return xp, values, None
+        xp, y_true, y_pred, options = prepare(self.spec, y_true, y_pred, self.options)
+        values = self.spec.compute(y_true, y_pred, xp, options)
+        mask = self.spec.mask(y_true, xp=xp, **options) if self.spec.mask is not None else None
+        return xp, values, mask
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def info(self) -> LossInfo:
+        """What the loss is for and what it accepts (see :class:`~losskit.losses._spec.LossInfo`)."""
+        if self.spec is not None:
+            info = self.spec.info(self.options)
+            return info if info.name == self.name else _renamed(info, self.name)
+        return LossInfo(name=self.name, options=dict(self.options), summary=_first_line(self.function))
+
+    def get_config(self) -> dict[str, Any]:
+        """Everything needed to rebuild the loss with ``losskit.get(config)`` (for built-ins)."""
+        return {"name": self.name, "reduction": self.reduction, **self.options}
+
+    def __repr__(self) -> str:
+        defaults = self.spec.defaults if self.spec is not None else {}
+        shown = [f"{k}={v!r}" for k, v in self.options.items() if defaults.get(k, object()) != v]
+        if self.reduction != "sum_over_batch_size":
+            shown.append(f"reduction={self.reduction!r}")
+        return f"Loss({', '.join([repr(self.name), *shown])})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Loss):
+            return NotImplemented
+        return (self.function, self.name, self.options, self.reduction) == (other.function, other.name, other.options, other.reduction)
+
+    __hash__ = None  # options may hold unhashable values (class weights)
+
+
+def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str = "loss"):
+    """Weight and reduce per-sample ``values`` as Keras' ``reduce_weighted_values`` does.
+
+    ``sample_weight`` of fewer dimensions than ``values`` weighs whole samples (trailing axes
+    are added); a ``mask`` (ignored labels) joins the weights and, for the mean, rescales so that
+    the mean is over the unmasked values only.
+    """
+    weights = None
+    if sample_weight is not None:
+        weights = _align_weights(name, _array.asarray(sample_weight, xp, like=values), values, xp)
+    if mask is not None:
+        mask = xp.astype(mask, values.dtype)
+        if reduction in ("sum_over_batch_size", "mean"):
+            valid = xp.sum(mask)
+            mask = mask * _divide_no_nan(xp.asarray(float(_size(values)), dtype=values.dtype, device=_array.device(values)), valid, xp)
+        weights = mask if weights is None else weights * mask
+    if weights is not None:
+        values = values * weights
+    if reduction == "none":
+        return values
+    total_loss = xp.sum(values)
+    if reduction == "sum":
+        return total_loss
+    if reduction == "mean_with_sample_weight" and weights is not None:
+        divisor = xp.sum(xp.broadcast_to(weights, values.shape))
+    else:
+        divisor = xp.asarray(float(_size(values)), dtype=values.dtype, device=_array.device(values))
+    return _divide_no_nan(total_loss, divisor, xp)
+
+
+def _divide_no_nan(numerator, denominator, xp):
+    """numerator / denominator, and 0 where the denominator is 0."""
+    zero = denominator == 0
+    return xp.where(zero, xp.zeros_like(numerator), numerator / xp.where(zero, xp.ones_like(denominator), denominator))
+
+
+def _align_weights(name: str, weights, values, xp):
+    """``weights`` in ``values``' dtype, with trailing axes added (or unit ones dropped) so that
+    they broadcast against ``values``; any other shape is an error, never a silent broadcast."""
+    if weights.dtype != values.dtype:
+        weights = xp.astype(weights, values.dtype)
+    while weights.ndim > values.ndim and weights.shape[-1] == 1:
+        weights = xp.squeeze(weights, axis=-1)
+    while 0 < weights.ndim < values.ndim:
+        weights = weights[..., None]
+    fits = weights.ndim <= values.ndim and all(w in (1, v) for w, v in zip(weights.shape[::-1], values.shape[::-1]))
+    if not fits:
+        raise ValueError(
+            f"{name}: `sample_weight` must have one weight per sample, shape {tuple(values.shape)} "
+            f"or a prefix of it; got {tuple(weights.shape)}"
+        )
+    return weights
+
+
+def _size(x) -> int:
+    n = 1
+    for d in x.shape:
+        n *= d
+    return n
+
+
+def _check_reduction(name: str, reduction: str | None) -> str:
+    reduction = "none" if reduction is None else reduction
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: `reduction` must be one of {', '.join(REDUCTIONS)}; got {reduction!r}")
+    return reduction
+
+
+def _callable_name(function: Callable) -> str:
+    return getattr(function, "__name__", None) or type(function).__name__
+
+
+def _first_line(function: Callable) -> str:
+    doc = getattr(function, "__doc__", None) or ""
+    return doc.strip().split("\n")[0]
+
+
+def _renamed(info: LossInfo, name: str) -> LossInfo:
+    from dataclasses import replace
+
+    return replace(info, name=name)

@@ -1,0 +1,170 @@
+"""Regression losses: a real target, a real prediction, the mean over the last axis."""
+
+from __future__ import annotations
+
+from .._array import EPSILON, log_cosh as _log_cosh
+from ._domain import NON_NEGATIVE, REAL
+from ._spec import OPEN_UNIT_NUMBER, POSITIVE_NUMBER, define
+
+_REGRESSION_ACTIVATIONS = ("linear",)
+
+
+@define(
+    name="mean_squared_error",
+    aliases=("mse",),
+    tasks=("regression",),
+    y_true=REAL,
+    y_pred=REAL,
+    activations=_REGRESSION_ACTIVATIONS,
+    properties=("smooth", "convex"),
+    formula="mean((y_pred - y_true)^2)",
+    latex=r"\frac{1}{d}\sum_j (\hat y_j - y_j)^2",
+    references=("https://en.wikipedia.org/wiki/Mean_squared_error",),
+)
+def mean_squared_error(y_true, y_pred, *, xp):
+    """Mean squared error: the Gaussian negative log-likelihood up to constants.
+
+    ``loss = mean((y_pred - y_true)**2, axis=-1)``; shapes ``(..., d) -> (...)``.
+    Use it for regression whose errors are roughly Gaussian; it is sensitive to outliers.
+
+    >>> import numpy as np, losskit as lk
+    >>> lk.mean_squared_error(np.array([[0.0, 1.0]]), np.array([[1.0, 1.0]]))
+    array([0.5])
+    """
+    return xp.mean(xp.square(y_pred - y_true), axis=-1)
+
+
+@define(
+    name="mean_absolute_error",
+    aliases=("mae",),
+    tasks=("regression",),
+    y_true=REAL,
+    y_pred=REAL,
+    activations=_REGRESSION_ACTIVATIONS,
+    properties=("robust to outliers", "convex", "non-smooth at 0"),
+    formula="mean(|y_pred - y_true|)",
+    latex=r"\frac{1}{d}\sum_j |\hat y_j - y_j|",
+    references=("https://en.wikipedia.org/wiki/Mean_absolute_error",),
+)
+def mean_absolute_error(y_true, y_pred, *, xp):
+    """Mean absolute error: the Laplace negative log-likelihood; estimates the median.
+
+    ``loss = mean(abs(y_pred - y_true), axis=-1)``; shapes ``(..., d) -> (...)``.
+    """
+    return xp.mean(xp.abs(y_pred - y_true), axis=-1)
+
+
+@define(
+    name="mean_absolute_percentage_error",
+    aliases=("mape",),
+    tasks=("regression",),
+    y_true=REAL,
+    y_pred=REAL,
+    activations=_REGRESSION_ACTIVATIONS,
+    properties=("scale-free", "non-smooth at 0"),
+    formula="100 * mean(|y_true - y_pred| / max(|y_true|, eps))",
+    latex=r"\frac{100}{d}\sum_j \frac{|y_j - \hat y_j|}{\max(|y_j|, \epsilon)}",
+    references=("https://en.wikipedia.org/wiki/Mean_absolute_percentage_error",),
+)
+def mean_absolute_percentage_error(y_true, y_pred, *, xp):
+    """Mean absolute percentage error, in percent.
+
+    ``loss = 100 * mean(abs((y_true - y_pred) / max(abs(y_true), 1e-7)), axis=-1)``, the
+    Keras definition: a target of 0 divides by ``1e-7`` rather than by zero.
+    """
+    return 100.0 * xp.mean(xp.abs(y_true - y_pred) / xp.clip(xp.abs(y_true), min=EPSILON), axis=-1)
+
+
+@define(
+    name="mean_squared_logarithmic_error",
+    aliases=("msle",),
+    tasks=("regression",),
+    y_true=NON_NEGATIVE,
+    y_pred=REAL,
+    activations=("relu", "softplus", "exponential", "linear"),
+    properties=("relative errors", "for positive targets spanning orders of magnitude"),
+    formula="mean((log(1 + max(y_pred, eps)) - log(1 + max(y_true, eps)))^2)",
+    latex=r"\frac{1}{d}\sum_j (\log(1+\hat y_j) - \log(1+y_j))^2",
+    references=("https://keras.io/api/losses/regression_losses/#meansquaredlogarithmicerror-function",),
+)
+def mean_squared_logarithmic_error(y_true, y_pred, *, xp):
+    """Mean squared logarithmic error, for non-negative targets.
+
+    ``loss = mean((log1p(max(y_pred, 1e-7)) - log1p(max(y_true, 1e-7)))**2, axis=-1)``.
+    Negative predictions are clipped to ``1e-7`` as in Keras; negative targets are an error.
+    """
+    first = xp.log1p(xp.clip(y_pred, min=EPSILON))
+    second = xp.log1p(xp.clip(y_true, min=EPSILON))
+    return xp.mean(xp.square(first - second), axis=-1)
+
+
+@define(
+    name="huber",
+    aliases=("huber_loss",),
+    tasks=("regression",),
+    y_true=REAL,
+    y_pred=REAL,
+    activations=_REGRESSION_ACTIVATIONS,
+    properties=("robust to outliers", "smooth", "convex"),
+    formula="mean(0.5 e^2 if |e| <= delta else delta (|e| - 0.5 delta)), e = y_pred - y_true",
+    latex=r"\frac{1}{d}\sum_j \begin{cases}\frac12 e_j^2 & |e_j|\le\delta\\ \delta(|e_j|-\frac12\delta) & \text{otherwise}\end{cases}",
+    references=("https://en.wikipedia.org/wiki/Huber_loss",),
+    checks={"delta": POSITIVE_NUMBER},
+)
+def huber(y_true, y_pred, *, delta=1.0, xp):
+    """Huber loss: quadratic for errors up to ``delta``, linear beyond.
+
+    Equals Keras' ``Huber(delta)``. PyTorch's ``SmoothL1Loss(beta)`` is ``huber / beta``;
+    ``HuberLoss(delta)`` is the same value.
+    """
+    return xp.mean(huber_terms(xp.abs(y_pred - y_true), delta, xp), axis=-1)
+
+
+def huber_terms(abs_error, delta, xp):
+    """Elementwise Huber of ``|e|``. Same as ``where(|e| <= delta, e**2 / 2, delta * (|e| - delta / 2))``
+    but without evaluating (and differentiating) both branches."""
+    quadratic = xp.clip(abs_error, max=delta)
+    return 0.5 * xp.square(quadratic) + delta * (abs_error - quadratic)
+
+
+@define(
+    name="log_cosh",
+    aliases=("logcosh",),
+    tasks=("regression",),
+    y_true=REAL,
+    y_pred=REAL,
+    activations=_REGRESSION_ACTIVATIONS,
+    properties=("robust to outliers", "smooth", "convex"),
+    formula="mean(log(cosh(y_pred - y_true)))",
+    latex=r"\frac{1}{d}\sum_j \log\cosh(\hat y_j - y_j)",
+    references=("https://keras.io/api/losses/regression_losses/#logcosh-function",),
+)
+def log_cosh(y_true, y_pred, *, xp):
+    """Log-cosh: about ``e**2 / 2`` for small errors and ``|e| - log 2`` for large ones.
+
+    Finite for any finite residual (a residual of 1e4 in float32 gives 9999.307, where
+    ``log(cosh(e))`` overflows to inf) and accurate near zero.
+    """
+    return xp.mean(_log_cosh(y_pred - y_true, xp), axis=-1)
+
+
+@define(
+    name="quantile",
+    aliases=("pinball",),
+    tasks=("regression",),
+    y_true=REAL,
+    y_pred=REAL,
+    activations=_REGRESSION_ACTIVATIONS,
+    properties=("robust to outliers", "convex", "non-smooth at 0", "asymmetric"),
+    formula="mean(max(q (y_true - y_pred), (q - 1) (y_true - y_pred)))",
+    latex=r"\frac{1}{d}\sum_j \max(q\,r_j, (q-1)\,r_j),\ r = y - \hat y",
+    references=("https://en.wikipedia.org/wiki/Quantile_regression",),
+    checks={"quantile": OPEN_UNIT_NUMBER},
+)
+def quantile(y_true, y_pred, *, quantile=0.5, xp):
+    """Quantile (pinball) loss: its minimiser is the ``quantile`` of the target distribution.
+
+    Equals scikit-learn's ``mean_pinball_loss(alpha=quantile)``; ``quantile=0.5`` is half the MAE.
+    """
+    residual = y_true - y_pred
+    return xp.mean(xp.maximum(quantile * residual, (quantile - 1.0) * residual), axis=-1)

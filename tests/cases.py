@@ -1,0 +1,47 @@
+"""Valid inputs for every built-in loss, sampled inside its domain (float64 NumPy).
+
+``make_case(name, rng, batch=..., width=...)`` returns ``(y_true, y_pred, options)``. Tests over
+"every loss" draw from here so a new loss needs one entry, not edits across the suite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _probs(rng, shape):
+    p = rng.uniform(0.05, 1.0, size=shape)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def _one_hot(rng, batch, width):
+    return np.eye(width)[rng.integers(0, width, size=batch)]
+
+
+def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 4):
+    shape = (batch, width)
+    if name in ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "quantile", "temporal_difference", "cosine_similarity"):
+        return rng.normal(size=shape), rng.normal(size=shape), {}
+    if name == "mean_absolute_percentage_error":
+        return rng.uniform(0.5, 3.0, size=shape) * rng.choice([-1, 1], size=shape), rng.normal(size=shape), {}
+    if name == "mean_squared_logarithmic_error":
+        return rng.uniform(0, 5, size=shape), rng.uniform(0, 5, size=shape), {}
+    if name in ("poisson", "tweedie"):
+        return rng.poisson(2.0, size=shape).astype(float), rng.uniform(0.2, 4.0, size=shape), {}
+    if name == "gaussian_nll":
+        return rng.normal(size=shape), np.concatenate([rng.normal(size=shape), rng.uniform(0.2, 2.0, size=shape)], axis=-1), {}
+    if name == "kl_divergence":
+        return _probs(rng, shape), _probs(rng, shape), {}
+    if name in ("binary_crossentropy", "binary_focal_crossentropy"):
+        return rng.integers(0, 2, size=shape).astype(float), rng.uniform(0.02, 0.98, size=shape), {}
+    if name in ("hinge", "squared_hinge"):
+        return rng.choice([-1.0, 1.0], size=shape), rng.normal(size=shape), {}
+    if name in ("categorical_crossentropy", "categorical_focal_crossentropy"):
+        return _one_hot(rng, batch, width), _probs(rng, shape), {}
+    if name == "categorical_hinge":
+        return _one_hot(rng, batch, width), rng.normal(size=shape), {}
+    if name == "sparse_categorical_crossentropy":
+        return rng.integers(0, width, size=batch), _probs(rng, shape), {}
+    if name == "policy_gradient":
+        return _one_hot(rng, batch, width) * rng.normal(size=(batch, 1)), _probs(rng, shape), {}
+    raise KeyError(f"no test case for loss {name!r}: add one to tests/cases.py")
