@@ -106,6 +106,7 @@ def tweedie(y_true, y_pred, *, power=1.5, log_input=False, xp):
     tasks=("regression",),
     y_true=REAL,
     y_pred=REAL,
+    y_pred_logits=REAL,  # log_input=True: log-variances, so a plain linear head fits
     activations=("linear+softplus",),
     activations_logits=("linear",),
     properties=("probabilistic", "predicts uncertainty", "heteroscedastic"),
