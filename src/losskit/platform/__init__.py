@@ -1,0 +1,39 @@
+"""The platform: train, evaluate and compare losses on real data (``losskit compare``).
+
+``train(loss, X, y)`` trains a PyTorch model with any losskit loss and returns its
+:class:`History`; ``compare(dataset, losses)`` runs one model per loss on the same split and
+``write_report(comparison, out)`` writes the HTML report. Datasets come from
+``load_bundled(name)`` (scikit-learn's bundled ones) or ``read_csv(path, target)``.
+
+Importing this package imports no optional dependency: torch, scikit-learn, matplotlib and rich
+load when a function that needs them first runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "train": "training",
+    "History": "training",
+    "compare": "compare",
+    "Comparison": "compare",
+    "Run": "compare",
+    "write_report": "report",
+    "load_bundled": "data",
+    "read_csv": "data",
+    "Dataset": "data",
+    "DataError": "data",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'losskit.platform' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
