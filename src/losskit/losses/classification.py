@@ -301,13 +301,15 @@ def categorical_focal_crossentropy(
     y_pred=REAL,
     activations=("linear", "softmax"),
     properties=("margin-based", "convex", "needs one-hot labels"),
-    formula="max(max_{c: y_c = 0} y_pred_c - sum(y * y_pred) + 1, 0)",
-    latex=r"\max\big(\max_{c:\,y_c=0} \hat y_c - \textstyle\sum_c y_c \hat y_c + 1,\ 0\big)",
+    formula="max(max((1 - y) * y_pred) - sum(y * y_pred) + 1, 0)",
+    latex=r"\max\big(\max_c (1-y_c)\hat y_c - \textstyle\sum_c y_c \hat y_c + 1,\ 0\big)",
     references=("Crammer & Singer, 2001; https://keras.io/api/losses/hinge_losses/",),
 )
 def categorical_hinge(y_true, y_pred, *, xp):
     """Multi-class hinge loss (Crammer-Singer, as in Keras): the margin between the true
     class's score and the best other score. ``y_true`` is one-hot; shapes ``(..., C) -> (...)``.
+    As in Keras the best other score is ``max((1 - y) * y_pred)``, which counts the true class
+    as 0: it differs from Crammer-Singer (Optax, scikit-learn) when every other score is negative.
     """
     positive = xp.sum(y_true * y_pred, axis=-1)
     negative = xp.max((1.0 - y_true) * y_pred, axis=-1)
