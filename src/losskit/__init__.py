@@ -13,6 +13,15 @@ from .losses import __all__ as _catalog_names
 from .losses._domain import Interval, Labels
 from .losses._spec import LossInfo
 from .registry import available, get, register, to_categorical
+from .guidance import (
+    Finding,
+    LossCompatibilityWarning,
+    Recommendation,
+    check_compatibility,
+    diagnose,
+    is_compatible,
+    recommend,
+)
 
 __version__ = "0.1.0"
 
@@ -28,5 +37,12 @@ __all__ = [
     "set_value_checks",
     "value_checks",
     "value_checks_enabled",
+    "check_compatibility",
+    "is_compatible",
+    "diagnose",
+    "recommend",
+    "Finding",
+    "Recommendation",
+    "LossCompatibilityWarning",
     *[n for n in _catalog_names if n not in ("CATALOG", "LossSpec")],
 ]

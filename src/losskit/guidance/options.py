@@ -1,0 +1,25 @@
+"""One line on what each loss option does, for ``losskit info`` and the docs."""
+
+from __future__ import annotations
+
+OPTION_HELP = {
+    "from_logits": "y_pred holds logits (raw scores): the loss applies the sigmoid or softmax itself, stably",
+    "log_input": "y_pred is on the log scale (log-rate, log-mean, log-probability or log-variance)",
+    "label_smoothing": "mix the targets with the uniform distribution by this fraction",
+    "axis": "the class (or feature) axis of y_pred",
+    "class_weight": "one weight per class, multiplying that class's terms",
+    "apply_class_balancing": "weigh positives by alpha and negatives by 1 - alpha",
+    "alpha": "the class-balancing weight of the focal term",
+    "gamma": "the focusing exponent of (1 - p_t)^gamma; 0 gives the plain crossentropy",
+    "ignore_class": "a label whose samples count neither in the loss nor in the mean",
+    "delta": "the error at which the loss turns from squared to linear",
+    "quantile": "the quantile the loss estimates, in (0, 1)",
+    "power": "the Tweedie variance power p in [1, 2): variance ~ mean^p",
+    "full": "add the constant 0.5 log(2 pi), giving the exact negative log-likelihood",
+    "epsilon": "the smallest variance: smaller ones are clamped to it",
+}
+
+
+def describe(option: str) -> str:
+    """What ``option`` does ("" for an option of a user loss losskit knows nothing about)."""
+    return OPTION_HELP.get(option, "")
