@@ -104,6 +104,14 @@ def y_pred_heads(spec: LossSpec, options: dict[str, Any]) -> list[tuple[str, Any
     return [(_what(spec, options), spec.y_pred_domain(options))]
 
 
+def y_pred_text(spec: LossSpec, options: dict[str, Any]) -> str:
+    """The domain of ``y_pred`` under ``options`` as text; per head for mean-and-variance losses."""
+    heads = y_pred_heads(spec, options)
+    if len(heads) == 1:
+        return str(heads[0][1])
+    return ", ".join(f"{what.split(' (')[0]} {domain}" for what, domain in heads)
+
+
 def _what(spec: LossSpec, options: dict[str, Any]) -> str:
     if spec.uses_logits(options):
         if options.get("from_logits"):

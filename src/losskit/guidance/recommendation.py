@@ -241,7 +241,7 @@ def _multiclass(target: _Target | None, *, outliers: bool, imbalanced: bool) -> 
                             "crossentropy on logits for integer class labels (no one-hot needed)")  # fmt: skip
     focal = Recommendation("categorical_focal_crossentropy", {"from_logits": True, "gamma": 2.0}, "linear",
                            "imbalanced classes: the focal term down-weights easy examples (one-hot targets: lk.to_categorical)")  # fmt: skip
-    hinge = Recommendation("categorical_hinge", {}, "linear", "the multi-class margin loss (Crammer-Singer) on raw scores, one-hot targets")
+    hinge = Recommendation("categorical_hinge", {}, "linear", "a multi-class margin loss on raw scores (Keras' categorical hinge), one-hot targets")
     ranked = [sparse] if one_hot is False else [cce] if one_hot else [cce, sparse]
     if imbalanced:
         ranked.insert(0, focal)

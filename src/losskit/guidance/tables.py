@@ -13,7 +13,7 @@ import re
 from ..losses import CATALOG
 from ..losses._spec import LossSpec
 from .activations import COMMON, activation
-from .compatibility import logits_option, pair_findings, y_pred_heads
+from .compatibility import logits_option, pair_findings, y_pred_text
 from .findings import worst
 
 LEGEND = (
@@ -28,10 +28,10 @@ def catalog_markdown() -> str:
     rows = ["| loss | aliases | task | `y_true` | `y_pred` | final activation |", "|---|---|---|---|---|---|"]
     for spec in CATALOG:
         option = logits_option(spec)
-        y_pred = _y_pred_text(spec, {})
+        y_pred = y_pred_text(spec, {})
         activations = ", ".join(spec.activations)
         if option:
-            y_pred += f"; `{option}=True`: {_y_pred_text(spec, {option: True})}"
+            y_pred += f"; `{option}=True`: {y_pred_text(spec, {option: True})}"
             activations += f"; `{option}=True`: {', '.join(spec.final_activations({option: True}))}"
         cells = [f"`{spec.name}`", ", ".join(spec.aliases), ", ".join(spec.tasks), str(spec.y_true), y_pred, activations]
         rows.append("| " + " | ".join(_escape(c) for c in cells) + " |")
@@ -75,13 +75,6 @@ def update_readme(text: str) -> str:
             raise ValueError(f"update_readme: the README has no {start} ... {end} markers")
         text = pattern.sub(lambda _: f"{start}\n{content}\n{end}", text, count=1)
     return text
-
-
-def _y_pred_text(spec: LossSpec, options: dict) -> str:
-    heads = y_pred_heads(spec, options)
-    if len(heads) == 1:
-        return str(heads[0][1])
-    return ", ".join(f"{what.split(' (')[0]} {domain}" for what, domain in heads)
 
 
 def _escape(text: str) -> str:
