@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import _array
+from . import _array, derivatives
 from .losses._spec import LossInfo, LossSpec, prepare
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
@@ -70,6 +70,29 @@ class Loss:
         values = self.spec.compute(y_true, y_pred, xp, options)
         mask = self.spec.mask(y_true, xp=xp, **options) if self.spec.mask is not None else None
         return xp, values, mask
+
+    # ------------------------------------------------------------------ derivatives
+    def gradient(self, y_true, y_pred, sample_weight=None):
+        """d/d ``y_pred`` of the ``"sum"``-reduced objective ``sum(w * values)``: ``y_pred``'s shape."""
+        return self.gradient_hessian(y_true, y_pred, sample_weight)[0]
+
+    def hessian(self, y_true, y_pred, sample_weight=None, *, surrogate=False):
+        """Diagonal of the second derivative of the ``"sum"``-reduced objective; ``surrogate=True``
+        gives the loss's documented positive stand-in (``spec.hessian_kind``) for Newton-type learners."""
+        return self.gradient_hessian(y_true, y_pred, sample_weight, surrogate=surrogate)[1]
+
+    def gradient_hessian(self, y_true, y_pred, sample_weight=None, *, surrogate=False):
+        """``(gradient, hessian)`` in one pass, in ``y_pred``'s namespace, dtype and shape. The
+        reduction is always ``"sum"`` (what gradient boosting needs), whatever ``self.reduction`` is;
+        ``sample_weight`` multiplies each sample's rows. Built-ins are analytic; a custom loss is
+        differentiated automatically when ``y_pred`` is a PyTorch or JAX array (ValueError otherwise)."""
+        d = derivatives.unweighted(self, y_true, y_pred, surrogate=surrogate)
+        grad, hess = d.gradient, d.hessian
+        if sample_weight is not None:
+            weights = _align_weights(self.name, _array.asarray(sample_weight, d.xp, like=d.per_sample), d.per_sample, d.xp)
+            weights = d.xp.reshape(weights, tuple(weights.shape) + (1,) * (grad.ndim - weights.ndim))
+            grad, hess = grad * weights, hess * weights
+        return d.restore(grad), d.restore(hess)
 
     # ------------------------------------------------------------------ metadata
     @property

@@ -70,6 +70,10 @@ class LossSpec:
     mask: Callable | None = None
     function: Callable | None = None
     native: bool = True  # False for user losses: their kernel takes no ``xp``
+    # ``(y_true, y_pred, *, xp, surrogate=False, **options) -> (gradient, hessian diagonal)`` of
+    # sum(values), attached by ``losskit.derivatives``; ``hessian_kind``: "exact" or "surrogate: ...".
+    gradient_hessian: Callable | None = None
+    hessian_kind: str = ""
 
     @property
     def defaults(self) -> dict[str, Any]:
