@@ -12,7 +12,8 @@ Inferring the task from ``y`` follows scikit-learn's ``type_of_target``, with lo
 * 1-D with 3 to 20 distinct integers, or 3 or more non-numeric labels: ``multiclass``;
 * 1-D with more than 20 distinct non-negative integers: ``counts``;
 * 1-D with other numbers: ``regression``;
-* 2-D of 0 and 1 with one 1 per row (one-hot), or rows of probabilities summing to 1: ``multiclass``;
+* 2-D of 0 and 1 with one 1 per row (one-hot), or rows of probabilities summing to 1: ``multiclass``
+  (even with two columns: the loss takes the one-hot shape);
 * 2-D of 0 and 1 with any number of 1s per row: ``multilabel``;
 * 2-D with other numbers: ``regression`` (several outputs).
 
@@ -94,10 +95,8 @@ def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False,
     outliers = outliers or (target is not None and target.heavy_tails is not None)
     imbalanced = imbalanced or (target is not None and target.imbalance is not None)
     recommendations = _RULES[task](target, outliers=outliers, imbalanced=imbalanced)
-    if target is not None:
-        facts = "; ".join(t for t in (target.note, target.imbalance, target.heavy_tails) if t)
-        recommendations = [Recommendation(r.loss, r.options, r.activation, f"{r.reason} ({facts})", task) for r in recommendations]
-    return recommendations
+    facts = "; ".join(t for t in (target.note, target.imbalance, target.heavy_tails) if t) if target is not None else ""
+    return [Recommendation(r.loss, r.options, r.activation, f"{r.reason} ({facts})" if facts else r.reason, task) for r in recommendations]
 
 
 def infer_task(y: Any) -> str:
@@ -175,7 +174,7 @@ def _read_columns(y: np.ndarray) -> _Target:
 
 
 def _classes(k: int, counts: np.ndarray, note: str, *, one_hot: bool) -> _Target:
-    target = _Target("binary" if k <= 2 else "multiclass", note, one_hot=one_hot)
+    target = _Target("binary" if k <= 2 and not one_hot else "multiclass", note, one_hot=one_hot)
     counts = np.asarray(counts, dtype=np.float64)
     total = counts.sum()
     target.class_weight = [round(float(total / (len(counts) * max(c, 1e-12))), 3) for c in counts]
