@@ -60,14 +60,15 @@ class References:
         self.comparisons: list[dict] = []
         self.skipped: list[str] = []
 
-    def data(self, name: str, y_true, y_pred, note: str = "") -> str:
+    def data(self, name: str, y_true, y_pred, note: str = "") -> None:
+        """Store an input set: losskit's ``y_true`` and ``y_pred`` (labels stay integers)."""
         if name in self.inputs:
             raise ValueError(f"input set {name!r} defined twice")
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, dtype=np.float64)
         self.inputs[name] = {"note": note, "y_true": _tolist(y_true), "y_pred": _tolist(y_pred)}
-        return name
 
     def arrays(self, name: str):
+        """The stored ``(y_true, y_pred)`` of an input set, as the peers get them."""
         entry = self.inputs[name]
         return np.asarray(entry["y_true"]), np.asarray(entry["y_pred"], dtype=np.float64)
 
@@ -75,6 +76,7 @@ class References:
         self, peer, call, loss, inputs, expected, *, options=None, reduction="none", sample_weight=None,
         scale=1.0, offset=0.0, dtypes=BOTH, relation="same value",
     ):
+        """Record that ``expected`` (the peer's value) equals ``scale * losskit + offset``."""
         expected = _numpy(expected)
         if not np.all(np.isfinite(expected)):
             raise ValueError(f"{peer} {call}: non-finite reference {expected}")
