@@ -114,10 +114,10 @@ def _above_ten(fd: int) -> int:
     return moved
 
 
-def render(page: Path, *, width: int = 1200, screenshot_height: int | None = None) -> dict:
+def render(page: Path, *, width: int = 1200, until: str | None = None) -> dict:
     """Open ``page`` in headless Chromium; return what it saw: the images, the URLs requested,
-    console errors and exceptions, and a PNG screenshot (full page, or the top
-    ``screenshot_height`` pixels)."""
+    console errors and exceptions, and a PNG screenshot (the full page, or down to the end of
+    the element that the CSS selector ``until`` picks)."""
     with tempfile.TemporaryDirectory() as profile:
         browser = Browser(profile)
         try:
@@ -128,9 +128,14 @@ def render(page: Path, *, width: int = 1200, screenshot_height: int | None = Non
             browser.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session)
             browser.send("Page.navigate", {"url": page.resolve().as_uri()}, session)
             browser.wait_for("Page.loadEventFired")
-            check = "JSON.stringify({images: [...document.images].map(i => ({ok: i.complete && i.naturalWidth > 0, width: i.naturalWidth, alt: i.alt})), height: document.documentElement.scrollHeight, text: document.body.innerText})"
+            check = (
+                "JSON.stringify({images: [...document.images].map(i => ({ok: i.complete && i.naturalWidth > 0, "
+                "width: i.naturalWidth, alt: i.alt})), height: document.documentElement.scrollHeight, "
+                f"until: {json.dumps(until)} && document.querySelector({json.dumps(until)}).getBoundingClientRect().bottom, "
+                "text: document.body.innerText})"
+            )  # fmt: skip
             seen = json.loads(browser.send("Runtime.evaluate", {"expression": check, "returnByValue": True}, session)["result"]["value"])
-            height = screenshot_height or seen["height"]
+            height = int(seen["until"]) + 24 if until else seen["height"]
             browser.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session)
             shot = browser.send("Page.captureScreenshot", {"format": "png", "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}, session)
             events = browser.events
@@ -181,12 +186,12 @@ def test_report_renders_offline_with_every_figure_and_no_console_error(tmp_path)
     assert np.mean(np.any(np.abs(pixels - background) > 0.05, axis=-1)) > 0.05
 
 
-if __name__ == "__main__":  # refresh the README screenshot: the top of the default report
+if __name__ == "__main__":  # refresh the README screenshot: the default report down to the curves
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")
     with tempfile.TemporaryDirectory() as tmp:
         from losskit.platform.cli import compare_main
 
         assert compare_main(["--quiet", "--out", f"{tmp}/report"]) == 0
-        result = render(Path(tmp) / "report" / "report.html", screenshot_height=1500)
+        result = render(Path(tmp) / "report" / "report.html", until="section:nth-of-type(3)")  # through the curves
     target.write_bytes(result["screenshot"])
     print(f"{target}: {len(result['screenshot'])} bytes; console errors: {len(result['errors'])}")

@@ -16,9 +16,9 @@ import importlib
 _EXPORTS = {
     "train": "training",
     "History": "training",
-    "compare": "compare",
-    "Comparison": "compare",
-    "Run": "compare",
+    "compare": "comparison",
+    "Comparison": "comparison",
+    "Run": "comparison",
     "write_report": "report",
     "load_bundled": "data",
     "read_csv": "data",

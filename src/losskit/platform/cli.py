@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .compare import DEFAULTS
+    from .comparison import DEFAULTS
 
     parser = _Parser(
         prog="losskit compare",
@@ -104,7 +104,7 @@ def _main(argv: list[str]) -> int:
 def _compare(dataset, losses, args, out) -> int:
     import torch
 
-    from .compare import compare
+    from .comparison import compare
     from .report import write_report
 
     torch.set_num_threads(1)  # small models: one thread is fastest, and keeps runs reproducible

@@ -16,15 +16,18 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..core import Loss
+from ..guidance import Recommendation
 from ..registry import get
 from .data import Dataset, split
 from .heads import RAW_OUTPUT_OPTIONS, stable_loss
 from .metrics import HIGHER_IS_BETTER, METRICS, PRIMARY
-from .training import History, train
+
+if TYPE_CHECKING:
+    from .training import History
 
 #: How many of the recommended losses a comparison runs when none are named.
 DEFAULT_CANDIDATES = 4
@@ -113,22 +116,27 @@ class Comparison:
         }
 
 
-def candidates_for(task: str) -> list[Loss]:
+def candidates_for(task: str, y) -> list[Recommendation]:
     """The losses compared when none are named: the first :data:`DEFAULT_CANDIDATES` that
-    :func:`losskit.recommend` ranks for ``task``, in their stable raw-output form."""
+    :func:`losskit.recommend` ranks for ``task`` and training targets ``y`` (the targets tell the
+    label format, class balance and tails); each is trained with its recommended options and
+    final activation."""
     from ..guidance import recommend
 
-    losses = []
-    for rec in recommend(task):
-        loss = stable_loss(rec.loss, rec.options)
-        if loss not in losses:
-            losses.append(loss)
-    return losses[:DEFAULT_CANDIDATES]
+    return recommend(task, y=y)[:DEFAULT_CANDIDATES]
+
+
+def _candidate(item) -> tuple[Loss, str | None]:
+    """``(loss, activation)`` to train: a recommendation as it is; a name in its stable
+    raw-output form; a Loss or callable as given (``None``: the activation its metadata names)."""
+    if isinstance(item, Recommendation):
+        return get(item.loss, **item.options), item.activation
+    return (stable_loss(item) if isinstance(item, str) else get(item)), None
 
 
 def compare(
     dataset: Dataset,
-    losses: Sequence[str | Loss | Callable] | None = None,
+    losses: Sequence[str | Loss | Callable | Recommendation] | None = None,
     *,
     epochs: int = DEFAULTS["epochs"],
     batch_size: int = DEFAULTS["batch_size"],
@@ -143,25 +151,26 @@ def compare(
     """Train one model per loss on ``dataset`` and score each on held-out rows.
 
     ``losses`` are names (trained in their stable raw-output form), :class:`losskit.Loss`
-    objects (used as given) or callables; by default :func:`candidates_for` the task. Every
+    objects (used as given), callables or recommendations (their loss, options and activation);
+    by default :func:`candidates_for` the task. Every
     model sees the same split (``test_size`` of the rows held out, ``val_size`` of the rest for
     validation), architecture and seed. ``progress=True`` shows a progress bar per loss and
     epoch on stderr.
     """
     started = time.perf_counter()
-    chosen = [stable_loss(c) if isinstance(c, str) else get(c) for c in losses] if losses else candidates_for(dataset.task)
-    labels = _labels(chosen)
     splits = split(dataset, test_size=test_size, val_size=val_size, seed=seed)
+    chosen = [_candidate(c) for c in (losses or candidates_for(dataset.task, splits.y_train))]
+    labels = _labels([loss for loss, _ in chosen])
     settings = {
         "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "optimizer": "adam",
         "hidden": tuple(hidden), "patience": patience, "seed": seed, "test_size": test_size, "val_size": val_size,
     }  # fmt: skip
     summary = {**dataset.summary(), "n_train": len(splits.y_train), "n_val": len(splits.y_val), "n_test": len(splits.y_test)}
     comparison = Comparison(dataset=summary, settings=settings)
-    with _progress_bars(progress) as bars:
-        for index, (label, loss) in enumerate(zip(labels, chosen)):
+    with _progress_bars(progress, width=max(map(len, labels))) as bars:
+        for index, (label, (loss, activation)) in enumerate(zip(labels, chosen)):
             try:
-                run = _run(label, loss, splits, dataset.task, settings, bars)
+                run = _run(label, loss, activation, splits, dataset.task, settings, bars)
             except KeyboardInterrupt:
                 run = Run(label, loss, "interrupted", "interrupted before the first epoch")
             comparison.runs.append(run)
@@ -173,11 +182,13 @@ def compare(
     return comparison
 
 
-def _run(label: str, loss: Loss, splits, task: str, settings: dict, bars) -> Run:
+def _run(label: str, loss: Loss, activation: str | None, splits, task: str, settings: dict, bars) -> Run:
+    from .training import train
+
     bar = bars.add(label, settings["epochs"])
     try:
         history = train(
-            loss, splits.X_train, splits.y_train, task=task, validation_data=(splits.X_val, splits.y_val),
+            loss, splits.X_train, splits.y_train, task=task, activation=activation, validation_data=(splits.X_val, splits.y_val),
             epochs=settings["epochs"], batch_size=settings["batch_size"], learning_rate=settings["learning_rate"],
             hidden=settings["hidden"], patience=settings["patience"], seed=settings["seed"], callback=bar.epoch,
         )  # fmt: skip
@@ -234,14 +245,15 @@ class _Bar:
 class _progress_bars:
     """Context manager: rich progress bars on stderr, or silent ones (``enabled=False``)."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool, width: int):
         self.progress = None
+        self.width = width
         if enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.progress = Progress(
-                TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TextColumn("epochs"),
+                TextColumn("{task.description}"), BarColumn(bar_width=30), MofNCompleteColumn(), TextColumn("epochs"),
                 TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=Console(stderr=True),
             )  # fmt: skip
 
@@ -255,4 +267,4 @@ class _progress_bars:
             self.progress.stop()
 
     def add(self, label: str, epochs: int) -> _Bar:
-        return _Bar(self.progress, label, epochs)
+        return _Bar(self.progress, label.ljust(self.width), epochs)

@@ -82,24 +82,16 @@ class Splits:
 
 # ----------------------------------------------------------------------------- tasks
 def infer_task(y) -> str:
-    """The task a target calls for.
+    """The task a target calls for, by :func:`losskit.guidance.infer_task`'s rules
+    (scikit-learn's ``type_of_target`` with losskit's names: up to 20 distinct integers are
+    classes, more non-negative integers are counts, other numbers regression). Pass the task
+    explicitly where the guess is wrong; a task the platform cannot train raises DataError."""
+    from ..guidance import infer_task as guess
 
-    Text or boolean labels: "binary" with two distinct values, else "multiclass". Numbers:
-    "binary" with two distinct values; "multiclass" for integers that are exactly the labels
-    ``0 .. k-1`` with 3 <= k <= 20 (class codes); "counts" for other non-negative integers;
-    "regression" otherwise. Pass the task explicitly where this guess is wrong.
-    """
-    y = np.asarray(y)
-    if y.dtype.kind not in "iuf":
-        return "binary" if len(np.unique(y)) == 2 else "multiclass"
-    values = np.unique(y[np.isfinite(y.astype(float))])
-    if len(values) == 2:
-        return "binary"
-    if not np.all(values == np.round(values)):
-        return "regression"
-    if 3 <= len(values) <= 20 and np.array_equal(values, np.arange(len(values))):
-        return "multiclass"
-    return "counts" if values.size and values.min() >= 0 else "regression"
+    task = guess(np.asarray(y))
+    if task not in TASKS:
+        raise DataError(f"the target is read as a {task} task; the platform trains {', '.join(TASKS)} (pass --task)")
+    return task
 
 
 def encode_target(y, task: str, *, name: str = "target") -> tuple[np.ndarray, list[str] | None]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import Comparison, Run
+from .comparison import Comparison, Run
 from .metrics import HIGHER_IS_BETTER, LABELS
 
 DPI = 110
@@ -125,10 +125,10 @@ def _overview(comparison: Comparison, runs: list[Run], colours: dict[str, str]):
 def _curves(comparison: Comparison, run: Run):
     """The evaluation view of one loss: training and validation loss, and the primary metric."""
     metric = comparison.primary
-    fig = _new_figure(7.2, 2.8)
+    fig = _new_figure(6.2, 2.7)
     axes = fig.subplots(1, 2)
     epochs = _epochs(run)
-    panels = ((axes[0], "loss", f"loss: {run.history.loss}"), (axes[1], metric, LABELS[metric]))
+    panels = ((axes[0], "loss", "loss"), (axes[1], metric, LABELS[metric]))
     for ax, key, title in panels:
         train, val = _series(run, key), _series(run, "val_" + key)
         ax.plot(epochs, train, color=TRAIN, linewidth=1.8, label="training")
@@ -140,11 +140,14 @@ def _curves(comparison: Comparison, run: Run):
             ax.plot(epochs, train, "o", color=TRAIN)
             ax.plot(epochs, val, "o", color=VALIDATION)
         if key == "loss" and _wide_positive(np.concatenate([train, val])):
+            from matplotlib.ticker import NullFormatter
+
             ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_title(title, fontsize=10)
         _style(ax, xlabel="epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
-    axes[0].legend(fontsize=8, frameon=False)
+    axes[0].legend(fontsize=8, frameon=False, loc="best")
     if run.status != "completed":
         fig.suptitle(f"{run.status.replace('_', ' ')}: {run.message}", fontsize=8.5, color="#b42318" if run.status != "early_stopped" else "#5b6475")
     return fig
@@ -157,19 +160,32 @@ def _wide_positive(values: np.ndarray) -> bool:
 
 
 def _profiles(comparison: Comparison, colours: dict[str, str]):
-    """The compared losses against ``prediction - target`` (see :mod:`losskit.guidance.profiles`)."""
-    from ..guidance.profiles import loss_profile
+    """The built-in losses compared, drawn by :func:`losskit.guidance.profiles.profile`: the loss
+    of one prediction and its gradient against prediction - target (regression and counts) or
+    the margin (classification). One row per kind of x axis; a kind that every loss can be drawn
+    as is used for all of them. Custom callables have no profile."""
+    from ..guidance.profiles import kinds, profile
 
-    runs = [r for r in comparison.runs if r.loss.spec is not None]
+    runs = [r for r in comparison.runs if r.loss.spec is not None and r.loss.spec.native]
     if not runs:
         return None
-    fig = _new_figure(7.2, 3.4)
-    ax = fig.subplots()
-    for run in runs:
-        profile = loss_profile(run.loss)
-        ax.plot(profile.x, profile.y, color=colours[run.label], linewidth=1.8, label=run.label)
-    _style(ax, xlabel=profile.xlabel, ylabel="loss")
-    ax.legend(fontsize=8, frameon=False)
+    allowed = [kinds(r.loss) for r in runs]
+    shared = [k for k in allowed[0] if all(k in a for a in allowed)]
+    chosen = [shared[0] if shared else a[0] for a in allowed]
+    rows = list(dict.fromkeys(chosen))
+    fig = _new_figure(10.0, 3.3 * len(rows))
+    axes = fig.subplots(len(rows), 2, squeeze=False)
+    for run, kind in zip(runs, chosen):
+        curve = profile(run.loss, kind)
+        value_axis, gradient_axis = axes[rows.index(kind)]
+        value_axis.plot(curve["x"], curve["loss"], color=colours[run.label], linewidth=1.8, label=run.label)
+        gradient_axis.plot(curve["x"], curve["gradient"], color=colours[run.label], linewidth=1.8, label=run.label)
+        for axis, title in ((value_axis, "loss"), (gradient_axis, "gradient")):
+            axis.set_title(title, fontsize=11)
+            axis.axhline(0.0, color="#adb5bd", linewidth=0.8, zorder=0)
+            _style(axis, xlabel=curve["xlabel"])
+    for value_axis, _ in axes:
+        value_axis.legend(fontsize=8, frameon=False)
     return fig
 
 
@@ -275,8 +291,10 @@ def _profiles_section(figures: dict[str, bytes]) -> str:
     return (
         '<section class="card"><h2>Loss profiles</h2>'
         f"{_img(figures['profiles.png'], 'each compared loss against prediction minus target')}"
-        '<p class="note">How each loss penalises an error: the loss of one prediction against prediction − target. '
-        "A steeper tail weighs large errors (and outliers) more.</p></section>"
+        '<p class="note">How each loss penalises an error: the loss of one prediction (left) and its gradient, the push '
+        "it gives the model (right), against prediction − target for regression and counts, or against the margin (the "
+        "true class's score minus the other's) for classification. A steeper tail weighs large errors and outliers more; a "
+        "bounded gradient is robust to them.</p></section>"
     )
 
 

@@ -29,7 +29,7 @@ from ..core import Loss
 from .data import encode_target, infer_task, label_indices
 from .heads import Head, Prediction, make_head, stable_loss
 from .metrics import METRICS, task_metrics
-from .models import build_mlp
+from .models import ACTIVATIONS, build_mlp
 
 OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
 
@@ -145,6 +145,8 @@ def train(
         ``callback(epoch, logs)`` after every epoch; ``logs`` is that epoch's row of the history.
     """
     loss = _loss(loss, loss_options)
+    if activation is not None and activation not in ACTIVATIONS:
+        raise ValueError(f"train: `activation` must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
     X, y = _check_arrays(X, y, "X", "y")
     task = task or infer_task(y)
     y, classes = encode_target(y, task, name="y")
@@ -198,7 +200,7 @@ def _fit(history: History, model, step, loss: Loss, data, epochs, batch_size, pa
             for batch, rows in enumerate(torch.randperm(len(X_train), generator=order).split(batch_size), start=1):
                 value = loss(t_train[rows], model(X_train[rows]))
                 if not torch.isfinite(value):
-                    _diverged(history, f"the training loss became {float(value)} at epoch {epoch}, batch {batch}")
+                    _diverged(history, f"the training loss became {float(value.detach())} at epoch {epoch}, batch {batch}")
                     return
                 step.zero_grad()
                 value.backward()
