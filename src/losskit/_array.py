@@ -46,7 +46,15 @@ def asarray(x: Array, xp, *, like: Array | None = None) -> Array:
 
 
 def is_lazy(x: Array) -> bool:
-    """True for arrays whose values cannot be read without tracing or computing (jax.jit, dask)."""
+    """True for arrays whose values cannot be read without tracing or computing (jax.jit, dask).
+
+    array_api_compat counts every JAX array as lazy; only a tracer is (a concrete JAX array is
+    read like a NumPy one, so its values are checked).
+    """
+    if array_api_compat.is_jax_array(x):
+        import jax  # already imported: ``x`` is a JAX array
+
+        return isinstance(x, jax.core.Tracer)
     return array_api_compat.is_lazy_array(x)
 
 

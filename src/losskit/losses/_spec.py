@@ -250,8 +250,8 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
 
     if value_checks_enabled() and not (_array.is_lazy(y_true) or _array.is_lazy(y_pred)):
         _check_values(spec, y_true, y_pred, opts, xp)
-    if spec.shapes == "labels":
-        y_true = xp.astype(y_true, xp.int64)
+    if spec.shapes == "labels" and not xp.isdtype(y_true.dtype, "integral"):
+        y_true = xp.astype(y_true, xp.asarray(0).dtype)  # the default integer: int32 in JAX without x64
     return xp, y_true, y_pred, opts
 
 

@@ -1,0 +1,292 @@
+"""Every built-in loss on every array library and both float dtypes, against the independent
+float64 formulas of ``tests/formulas.py``: values, namespace, device, dtype and shape, every
+option, ``axis`` equal to moving that axis last, and the public function equal to ``lk.get``.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import array_api_compat
+import numpy as np
+import pytest
+
+import losskit as lk
+from cases import make_case
+from conftest import assert_close
+from formulas import REFERENCE
+from losskit.losses import CATALOG
+
+NAMES = sorted(REFERENCE)
+LOGIT_LOSSES = {
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "sparse_categorical_crossentropy", "categorical_focal_crossentropy", "policy_gradient",
+}  # fmt: skip
+AXIS_LOSSES = sorted(name for name in NAMES if "axis" in lk.get(name).options)
+
+
+def rng_for(*key) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(repr(key).encode()))
+
+
+def rounded(a, dtype: str) -> np.ndarray:
+    """``a`` as the backend will see it (float inputs rounded to ``dtype``), for the reference."""
+    a = np.asarray(a)
+    return a.astype(dtype) if a.dtype.kind == "f" else a
+
+
+def float32_atol(dtype: str) -> float:
+    """Absolute slack for float32 results near 0 (e.g. a focal factor (1 - p)^gamma with p near 1)."""
+    return 1e-7 if dtype == "float32" else 0.0
+
+
+def check(name, y_true, y_pred, options, backend, dtype):
+    yt, yp = backend.to(y_true, dtype), backend.to(y_pred, dtype)
+    out = getattr(lk, name)(yt, yp, **options)
+    expected = REFERENCE[name](rounded(y_true, dtype), rounded(y_pred, dtype), **options)
+    assert array_api_compat.device(out) == array_api_compat.device(yp)
+    assert_close(out, expected, backend, dtype=dtype, atol=float32_atol(dtype))
+    return out
+
+
+# ----------------------------------------------------------------------------- the catalog itself
+def test_formulas_cover_the_whole_catalog():
+    assert sorted(spec.name for spec in CATALOG) == NAMES
+    assert len(NAMES) == 22
+
+
+def test_keras_short_names_are_the_same_functions():
+    assert lk.mse is lk.mean_squared_error and lk.mae is lk.mean_absolute_error
+    assert lk.mape is lk.mean_absolute_percentage_error and lk.msle is lk.mean_squared_logarithmic_error
+    assert lk.huber_loss is lk.huber and lk.logcosh is lk.log_cosh
+    assert lk.kld is lk.kl_divergence and lk.kullback_leibler_divergence is lk.kl_divergence
+    assert lk.cosine_proximity is lk.cosine_similarity
+    assert lk.bce is lk.binary_crossentropy and lk.cce is lk.categorical_crossentropy
+
+
+# ----------------------------------------------------------------------------- every loss, every backend
+@pytest.mark.parametrize("name", NAMES)
+def test_every_loss_matches_its_formula(name, backend, dtype):
+    y_true, y_pred, options = make_case(name, rng_for(name))
+    out = check(name, y_true, y_pred, options, backend, dtype)
+    assert backend.np(out).shape == (6,)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_three_dimensional_inputs_keep_the_leading_axes(name, backend, dtype):
+    y_true, y_pred, options = make_case(name, rng_for(name, 3))
+    reshape = lambda a: a.reshape((2, 3, *a.shape[1:]))  # noqa: E731
+    out = check(name, reshape(y_true), reshape(y_pred), options, backend, dtype)
+    assert backend.np(out).shape == (2, 3)  # (6, 4) inputs seen as (2, 3, 4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_public_function_and_loss_object_agree(name, backend):
+    y_true, y_pred, options = make_case(name, rng_for(name, "get"))
+    yt, yp = backend.to(y_true), backend.to(y_pred)
+    direct = backend.np(getattr(lk, name)(yt, yp))
+    loss = lk.get(name)
+    np.testing.assert_array_equal(backend.np(loss.values(yt, yp)), direct)
+    objective = loss(yt, yp)
+    assert objective.ndim == 0
+    np.testing.assert_allclose(float(backend.np(objective)), REFERENCE[name](y_true, y_pred).mean(), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- options
+def _logits(rng, shape):
+    return rng.normal(scale=3.0, size=shape)
+
+
+def _with_logits(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    return y_true, _logits(rng, y_pred.shape)
+
+
+def _log_scale(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    if name == "gaussian_nll":
+        d = y_true.shape[-1]
+        return y_true, np.concatenate([y_pred[:, :d], np.log(y_pred[:, d:])], axis=-1)
+    return y_true, np.log(y_pred)
+
+
+def _soft_targets(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    return rng.uniform(0, 1, size=y_true.shape), y_pred
+
+
+def _zero_one_labels(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    return (y_true > 0).astype(float), y_pred
+
+
+def _unnormalised(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    return y_true, y_pred * rng.uniform(0.2, 0.95, size=(y_pred.shape[0], 1))  # rows summing to < 1
+
+
+def _ignored_labels(value):
+    def make(name, rng):
+        y_true, y_pred, _ = make_case(name, rng)
+        y_true = y_true.copy()
+        y_true[[1, 4]] = value
+        return y_true, y_pred
+
+    return make
+
+
+def _labels_with_trailing_axis(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    return y_true[:, None], y_pred
+
+
+def _zero_vector(name, rng):
+    y_true, y_pred, _ = make_case(name, rng)
+    y_true, y_pred = y_true.copy(), y_pred.copy()
+    y_true[0] = 0.0
+    y_pred[1] = 0.0
+    return y_true, y_pred
+
+
+def _default(name, rng):
+    return make_case(name, rng)[:2]
+
+
+VARIANTS = [
+    ("huber", {"delta": 0.3}, _default),
+    ("huber", {"delta": 5.0}, _default),
+    ("quantile", {"quantile": 0.1}, _default),
+    ("quantile", {"quantile": 0.9}, _default),
+    ("poisson", {"log_input": True}, _log_scale),
+    ("kl_divergence", {"log_input": True}, _log_scale),
+    ("tweedie", {"power": 1.0}, _default),
+    ("tweedie", {"power": 1.2}, _default),
+    ("tweedie", {"power": 1.9}, _default),
+    ("tweedie", {"log_input": True}, _log_scale),
+    ("tweedie", {"power": 1.0, "log_input": True}, _log_scale),
+    ("gaussian_nll", {"log_input": True}, _log_scale),
+    ("gaussian_nll", {"full": True}, _default),
+    ("gaussian_nll", {"epsilon": 0.5}, _default),
+    ("binary_crossentropy", {"from_logits": True}, _with_logits),
+    ("binary_crossentropy", {"label_smoothing": 0.2}, _default),
+    ("binary_crossentropy", {"from_logits": True, "label_smoothing": 0.1}, _with_logits),
+    ("binary_crossentropy", {}, _soft_targets),
+    ("binary_crossentropy", {"class_weight": [0.3, 2.0]}, _default),
+    ("binary_crossentropy", {"class_weight": (1.5, 0.5), "from_logits": True}, _with_logits),
+    ("binary_focal_crossentropy", {"gamma": 0.0}, _default),
+    ("binary_focal_crossentropy", {"gamma": 0.5}, _default),
+    ("binary_focal_crossentropy", {"apply_class_balancing": True, "alpha": 0.4}, _default),
+    ("binary_focal_crossentropy", {"label_smoothing": 0.2}, _default),
+    ("binary_focal_crossentropy", {"from_logits": True}, _with_logits),
+    ("binary_focal_crossentropy", {"from_logits": True, "gamma": 0.5, "label_smoothing": 0.1}, _with_logits),
+    ("binary_focal_crossentropy", {"from_logits": True, "apply_class_balancing": True}, _with_logits),
+    ("binary_focal_crossentropy", {"from_logits": True}, lambda n, r: (_soft_targets(n, r)[0], _with_logits(n, r)[1])),
+    ("hinge", {}, _zero_one_labels),
+    ("squared_hinge", {}, _zero_one_labels),
+    ("categorical_crossentropy", {"from_logits": True}, _with_logits),
+    ("categorical_crossentropy", {"label_smoothing": 0.1}, _default),
+    ("categorical_crossentropy", {}, _unnormalised),
+    ("categorical_crossentropy", {"class_weight": [1.0, 2.0, 0.5, 0.0]}, _default),
+    ("categorical_crossentropy", {"from_logits": True, "label_smoothing": 0.2, "class_weight": [1, 2, 3, 4]}, _with_logits),
+    ("sparse_categorical_crossentropy", {"from_logits": True}, _with_logits),
+    ("sparse_categorical_crossentropy", {"ignore_class": -1}, _ignored_labels(-1)),
+    ("sparse_categorical_crossentropy", {"ignore_class": 0, "from_logits": True}, _with_logits),
+    ("sparse_categorical_crossentropy", {"class_weight": [1.0, 2.0, 0.5, 3.0]}, _default),
+    ("sparse_categorical_crossentropy", {}, _labels_with_trailing_axis),
+    ("categorical_focal_crossentropy", {"gamma": 0.5}, _default),
+    ("categorical_focal_crossentropy", {"alpha": 0.5, "gamma": 1.0}, _default),
+    ("categorical_focal_crossentropy", {"from_logits": True}, _with_logits),
+    ("categorical_focal_crossentropy", {"label_smoothing": 0.1, "class_weight": [1.0, 0.5, 2.0, 1.0]}, _default),
+    ("cosine_similarity", {}, _zero_vector),
+    ("policy_gradient", {"from_logits": True}, _with_logits),
+    ("temporal_difference", {"delta": None}, _default),
+    ("temporal_difference", {"delta": 0.5}, _default),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "make"), VARIANTS, ids=[f"{n}-{o}-{m.__name__}" for n, o, m in VARIANTS])
+def test_options_match_the_formula(name, options, make, backend, dtype):
+    y_true, y_pred = make(name, rng_for(name, sorted(options.items()), make.__name__))
+    check(name, y_true, y_pred, options, backend, dtype)
+    # the loss object binds the same options
+    yt, yp = backend.to(y_true, dtype), backend.to(y_pred, dtype)
+    bound = lk.get(name, **options).values(yt, yp)
+    np.testing.assert_array_equal(backend.np(bound), backend.np(getattr(lk, name)(yt, yp, **options)))
+
+
+def test_every_option_is_exercised():
+    varied = {(name, key) for name, options, _ in VARIANTS for key in options}
+    varied |= {(name, "axis") for name in AXIS_LOSSES}
+    for name in NAMES:
+        for key in lk.get(name).options:
+            assert (name, key) in varied, f"{name}: option {key!r} has no test"
+
+
+def test_sparse_ignore_class_may_be_a_valid_class():
+    """ignore_class=0 with labels 0 present: those rows are exactly 0, the others untouched."""
+    rng = rng_for("ignore0")
+    labels, logits = rng.integers(0, 3, size=10), _logits(rng, (10, 3))
+    labels[:3] = 0
+    out = lk.sparse_categorical_crossentropy(labels, logits, from_logits=True, ignore_class=0)
+    assert np.all(out[labels == 0] == 0.0)
+    full = REFERENCE["sparse_categorical_crossentropy"](labels, logits, from_logits=True)
+    np.testing.assert_allclose(out[labels != 0], full[labels != 0], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- axis
+@pytest.mark.parametrize("name", AXIS_LOSSES)
+@pytest.mark.parametrize(("rank", "axis"), [(2, 0), (3, 1), (3, -2), (3, 0)])
+def test_axis_equals_moving_that_axis_last(name, rank, axis, backend, dtype):
+    rng = rng_for(name, rank, axis)
+    logits = name in LOGIT_LOSSES and name != "binary_focal_crossentropy"
+    lead = (6,) if rank == 2 else (2, 3)
+    y_true, y_pred, _ = make_case(name, rng, batch=int(np.prod(lead)), width=4)
+    if logits:
+        y_pred = _logits(rng, y_pred.shape)
+    y_true, y_pred = y_true.reshape(*lead, *y_true.shape[1:]), y_pred.reshape(*lead, 4)
+    options = {"from_logits": True} if logits else {}
+    expected = REFERENCE[name](rounded(y_true, dtype), rounded(y_pred, dtype), **options)
+
+    moved_pred = np.moveaxis(y_pred, -1, axis)
+    moved_true = y_true if name == "sparse_categorical_crossentropy" else np.moveaxis(y_true, -1, axis)
+    out = getattr(lk, name)(backend.to(moved_true, dtype), backend.to(moved_pred, dtype), axis=axis, **options)
+    assert_close(out, expected, backend, dtype=dtype, atol=float32_atol(dtype))
+
+
+# ----------------------------------------------------------------------------- namespace and dtype rules
+@pytest.mark.parametrize("name", ["mean_squared_error", "binary_crossentropy", "sparse_categorical_crossentropy", "gaussian_nll"])
+def test_y_pred_dtype_wins_and_y_true_follows(name, backend):
+    """float32 y_pred with float64 (or integer) y_true computes in float32, in y_pred's namespace."""
+    y_true, y_pred, _ = make_case(name, rng_for(name, "mixed"))
+    out = getattr(lk, name)(backend.to(y_true), backend.to(y_pred, "float32"))
+    assert_close(out, REFERENCE[name](y_true, y_pred.astype("float32")), backend, dtype="float32")
+
+
+@pytest.mark.parametrize("name", ["mean_squared_error", "categorical_crossentropy"])
+def test_a_numpy_or_list_y_true_joins_y_pred_namespace(name, backend, dtype):
+    y_true, y_pred, _ = make_case(name, rng_for(name, "foreign"))
+    expected = REFERENCE[name](y_true, rounded(y_pred, dtype))
+    assert_close(getattr(lk, name)(y_true, backend.to(y_pred, dtype)), expected, backend, dtype=dtype)
+    assert_close(getattr(lk, name)(y_true.tolist(), backend.to(y_pred, dtype)), expected, backend, dtype=dtype)
+
+
+def test_one_dimensional_inputs_are_one_sample_and_lists_are_numpy():
+    out = lk.mean_squared_error([0.0, 1.0, 2.0], [1.0, 1.0, 4.0])
+    assert isinstance(out, np.ndarray | np.generic) and out.shape == () and out.dtype == np.float64
+    assert float(out) == pytest.approx(5.0 / 3.0, rel=1e-15)
+    assert lk.mean_absolute_error(3.0, 1.0).shape == ()
+    assert float(lk.mean_absolute_error(3.0, 1.0)) == 2.0
+
+
+def test_keras_squeezes_one_trailing_unit_axis(backend, dtype):
+    """(N,) against (N, 1): the (N, 1) side loses its unit axis, so both are one sample of N
+    values, as in Keras; (N, 1) against (N, 1) is N samples of one value."""
+    rng = rng_for("squeeze")
+    y_true, y_pred = rng.normal(size=7), rng.normal(size=7)
+    one_sample = REFERENCE["mean_squared_error"](rounded(y_true, dtype), rounded(y_pred, dtype))
+    for yt, yp in ((y_true, y_pred[:, None]), (y_true[:, None], y_pred)):
+        out = lk.mean_squared_error(backend.to(yt, dtype), backend.to(yp, dtype))
+        assert_close(out, one_sample, backend, dtype=dtype)
+    per_row = REFERENCE["mean_squared_error"](rounded(y_true[:, None], dtype), rounded(y_pred[:, None], dtype))
+    out = lk.mean_squared_error(backend.to(y_true[:, None], dtype), backend.to(y_pred[:, None], dtype))
+    assert_close(out, per_row, backend, dtype=dtype)
