@@ -16,6 +16,7 @@ Division by zero (no values, all weights 0, every label ignored) gives 0, never 
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from . import _array, derivatives
@@ -45,7 +46,7 @@ class Loss:
         self.spec: LossSpec | None = getattr(function, "spec", None)
         self.function = function
         self.name = name or (self.spec.name if self.spec is not None else _callable_name(function))
-        self.options = self.spec.resolve_options(options) if self.spec is not None else dict(options)
+        self.options = self.spec.resolve_options(options) if self.spec is not None else _callable_options(self.name, function, options)
         self.reduction = _check_reduction(self.name, reduction)
 
     # ------------------------------------------------------------------ values
@@ -109,7 +110,7 @@ class Loss:
 
     def __repr__(self) -> str:
         defaults = self.spec.defaults if self.spec is not None else {}
-        shown = [f"{k}={v!r}" for k, v in self.options.items() if defaults.get(k, object()) != v]
+        shown = [f"{k}={v!r}" for k, v in self.options.items() if _comparable(defaults.get(k, object())) != _comparable(v)]
         if self.reduction != "sum_over_batch_size":
             shown.append(f"reduction={self.reduction!r}")
         return f"Loss({', '.join([repr(self.name), *shown])})"
@@ -117,7 +118,8 @@ class Loss:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Loss):
             return NotImplemented
-        return (self.function, self.name, self.options, self.reduction) == (other.function, other.name, other.options, other.reduction)
+        options, other_options = ({k: _comparable(v) for k, v in o.items()} for o in (self.options, other.options))
+        return (self.function, self.name, options, self.reduction) == (other.function, other.name, other_options, other.reduction)
 
     __hash__ = None  # options may hold unhashable values (class weights)
 
@@ -188,6 +190,24 @@ def _check_reduction(name: str, reduction: str | None) -> str:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: `reduction` must be one of {', '.join(REDUCTIONS)}; got {reduction!r}")
     return reduction
+
+
+def _callable_options(name: str, function: Callable, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` of a user callable, checked against its signature where it has one."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # no signature to check against (some builtins)
+        return dict(options)
+    try:
+        signature.bind(None, None, **options)
+    except TypeError as error:
+        raise ValueError(f"{name}: options {sorted(options)} do not fit its signature {signature}: {error}") from None
+    return dict(options)
+
+
+def _comparable(value: Any) -> Any:
+    """An option value that ``==`` can compare: an array (class weights) as a list."""
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def _callable_name(function: Callable) -> str:

@@ -18,15 +18,15 @@ from ._domain import BINARY, CLASS_INDICES, REAL, REAL_OR_MINUS_INF, SIGNED_BINA
 from ._spec import AXIS, NON_NEGATIVE_NUMBER, OPTIONAL_INT, UNIT_NUMBER, Check, define
 
 CLASS_WEIGHT = Check(
-    lambda v: v is None or (_is_sequence(v) and all(math.isfinite(float(w)) and float(w) >= 0 for w in v)),
+    lambda v: v is None or _is_weight_sequence(v),
     "None or a sequence of non-negative weights, one per class",
 )
 
 
-def _is_sequence(v) -> bool:
+def _is_weight_sequence(v) -> bool:
     try:
-        return len(v) > 0 and not isinstance(v, str)
-    except TypeError:
+        return len(v) > 0 and not isinstance(v, str) and all(math.isfinite(float(w)) and float(w) >= 0 for w in v)
+    except (TypeError, ValueError):  # no length, or an entry that is not a number
         return False
 
 
