@@ -244,3 +244,20 @@ def test_a_diverging_loss_is_reported_as_diverged_and_the_others_still_compared(
     assert diverged["epochs"] == 1  # the finite epoch before the NaN is kept
     assert 'class="status diverged"' in html
     assert history["best"] == ["mean_absolute_error"]
+
+
+def test_a_loss_that_refuses_the_targets_is_reported_as_failed(tmp_path):
+    from losskit.platform import Dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    data = Dataset("negative", X, X[:, 0] - 5.0, "regression", ["a", "b", "c"], "y")  # targets below 0
+    comparison = compare(data, ["msle", "mse"], epochs=2)
+    write_report(comparison, tmp_path / "report")
+    history, html = read_report(tmp_path / "report")
+
+    failed, mse = history["runs"]
+    assert failed["status"] == "failed" and failed["epochs"] == 0 and failed["test"] is None
+    assert "mean_squared_logarithmic_error needs targets with values in [0, inf)" in failed["message"]
+    assert mse["status"] == "completed" and history["best"] == ["mean_squared_error"]
+    assert 'class="status failed"' in html

@@ -130,6 +130,13 @@ def test_an_explicit_loss_object_is_used_as_given_with_the_activation_its_metada
     assert np.all((out > 0) & (out < 1))
 
 
+def test_the_loss_is_always_averaged_whatever_reduction_it_was_built_with():
+    X, y = regression_data()
+    summed = train(lk.get("mse", reduction="sum"), X, y, epochs=2, seed=3)
+    mean = train("mse", X, y, epochs=2, seed=3)
+    assert summed.history == mean.history
+
+
 def test_multiclass_text_labels_with_sparse_labels_and_one_hot_losses():
     X, y = multiclass_data()
     sparse = train("sparse_categorical_crossentropy", X, y, epochs=5, learning_rate=1e-2)
@@ -143,6 +150,14 @@ def test_multiclass_text_labels_with_sparse_labels_and_one_hot_losses():
     scores = sparse.evaluate(X, y)
     labels = np.argmax(outputs(sparse, X), axis=1)
     assert scores["accuracy"] == pytest.approx(np.mean(np.array(["cat", "dog", "eel"])[labels] == y))
+
+
+def test_a_multilabel_loss_on_classes_gives_each_class_its_own_sigmoid():
+    X, y = multiclass_data()
+    history = train("binary_crossentropy", X, y, epochs=3, learning_rate=1e-2)
+    assert history.head.n_outputs == 3 and history.options["from_logits"] is True
+    p = 1.0 / (1.0 + np.exp(-outputs(history, X[:6])))
+    np.testing.assert_allclose(history.predict(X[:6]).proba, p / p.sum(axis=1, keepdims=True), rtol=1e-6)
 
 
 def test_gaussian_nll_gets_two_outputs_and_poisson_predicts_exp_of_its_log_rate():

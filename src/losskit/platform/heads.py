@@ -62,6 +62,7 @@ class Head:
     output: str  # what the outputs mean: see the module docstring
     shift: tuple[float, ...]
     scale: tuple[float, ...]
+    independent: bool = False  # one probability per class (multi-label losses), rows renormalised
 
     def encode(self, y: np.ndarray) -> np.ndarray:
         """Targets (floats, or class indices) in the form the loss expects."""
@@ -85,7 +86,7 @@ class Head:
                 return Prediction(labels=(z > 0.5).astype(np.int64), scores=z)
             p = _sigmoid(z) if self.output == "logit" else np.clip(z, 0.0, 1.0)
             return Prediction(labels=(p > 0.5).astype(np.int64), scores=p, proba=p)
-        proba = _class_probabilities(out, self.output)
+        proba = _class_probabilities(out, self.output, self.independent)
         labels = np.argmax(out if proba is None else proba, axis=1)
         if self.task == "binary":
             scores = proba[:, 1] if proba is not None else out[:, 1] - out[:, 0]
@@ -137,7 +138,8 @@ def make_head(loss: Loss, task: str, y: np.ndarray, *, n_classes: int = 0, activ
         output = "margin"
     else:
         output = "score"
-    return Head(loss, task, n_classes, activation, n_outputs, target, output, (0.0,) * n_outputs, (1.0,) * n_outputs)
+    independent = target == "one_hot" and bool({"binary", "multilabel"} & set(info.tasks))
+    return Head(loss, task, n_classes, activation, n_outputs, target, output, (0.0,) * n_outputs, (1.0,) * n_outputs, independent)
 
 
 def _output_scale(y: np.ndarray, output: str, activation: str, raw: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -162,13 +164,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -z))
 
 
-def _class_probabilities(out: np.ndarray, output: str) -> np.ndarray | None:
-    if output == "logit":
-        shifted = out - out.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
+def _class_probabilities(out: np.ndarray, output: str, independent: bool) -> np.ndarray | None:
+    """Rows of class probabilities: softmax of logits, exp of log-probabilities, or the sigmoid
+    of each logit (``independent``, multi-label losses) renormalised to sum to 1."""
+    if output == "logit" and independent:
+        return _class_probabilities(_sigmoid(out), "probability", independent)
+    if output in ("logit", "log_probability"):  # log-probabilities are logits up to a constant
+        e = np.exp(out - out.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
-    if output == "log_probability":
-        return _class_probabilities(out, "logit")  # log-probabilities are logits up to a constant
     if output == "probability":
         p = np.clip(out, 0.0, None)
         total = p.sum(axis=1, keepdims=True)

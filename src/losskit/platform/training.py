@@ -26,6 +26,7 @@ import torch
 
 from .._config import value_checks
 from ..core import Loss
+from ..registry import get
 from .data import encode_target, infer_task, label_indices
 from .heads import Head, Prediction, make_head, stable_loss
 from .metrics import METRICS, task_metrics
@@ -120,6 +121,7 @@ def train(
         A losskit name (trained in its stable raw-output form, ``from_logits=True`` or
         ``log_input=True``, unless ``loss_options`` says otherwise), a :class:`losskit.Loss`
         (used as it is) or a callable ``f(y_true, y_pred) -> per-sample values`` on torch tensors.
+        The objective is always the mean over the batch, whatever reduction the loss was built with.
     X, y : array-like
         Features ``(n, d)`` (already numeric and scaled) and targets ``(n,)``: numbers for
         regression and counts, any labels for classification.
@@ -256,9 +258,12 @@ def _columns(metrics: Sequence[str]) -> list[str]:
 
 
 def _loss(identifier, options: dict[str, Any] | None) -> Loss:
-    if isinstance(identifier, Loss):
-        return identifier if not options else Loss(identifier.function, name=identifier.name, **{**identifier.options, **options})
-    return stable_loss(identifier, options)
+    """The loss to train with ``options`` applied, always reducing by the mean: the history
+    records average losses, and backpropagation needs a scalar."""
+    loss = get(identifier, **(options or {})) if isinstance(identifier, Loss) else stable_loss(identifier, options)
+    if loss.reduction not in ("sum_over_batch_size", "mean"):
+        loss = Loss(loss.function, name=loss.name, **loss.options)
+    return loss
 
 
 def _compatibility(activation: str, loss: Loss) -> list:
