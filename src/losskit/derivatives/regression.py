@@ -2,7 +2,7 @@
 
 Every loss here averages over the last axis, so every element carries ``1/d``. ``e`` is the
 residual ``y_pred - y_true``. At a kink (``e == 0`` for MAE, ``|e| == delta`` for Huber) the
-gradient is the one automatic differentiation of the value gives: ``sign(0) = 0``, the midpoint
+gradient is the one PyTorch's autograd of the value gives: ``sign(0) = 0``, the midpoint
 of the pinball loss's subdifferential, the quadratic side of Huber.
 """
 
