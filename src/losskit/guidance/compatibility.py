@@ -99,7 +99,7 @@ def y_pred_heads(spec: LossSpec, options: dict[str, Any]) -> list[tuple[str, Any
     """(what, domain) for each part of ``y_pred``: one part, or the means and the variances."""
     if spec.shapes == "mean_variance":
         if options.get("log_input"):
-            return [("means (first half of y_pred)", REAL), ("log-variances (second half)", REAL)]
+            return [("means (first half of y_pred)", REAL), ("log-variances (second half of y_pred)", REAL)]
         return [("means (first half of y_pred)", REAL), ("variances (second half of y_pred)", NON_NEGATIVE)]
     return [(_what(spec, options), spec.y_pred_domain(options))]
 
@@ -263,7 +263,7 @@ def _range_error(act: Activation, spec: LossSpec, options, head: str, domain) ->
     option = logits_option(spec)
     if option and not spec.uses_logits(options) and _fits(spec.y_pred_logits, rng):
         other = spec.final_activations({option: True})
-        if act.name in other or len(y_pred_heads(spec, options)) > 1:
+        if act.name in other:
             return Finding(
                 "error",
                 f"{reason}. {act.name} is compatible only with {option}=True.",
