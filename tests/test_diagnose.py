@@ -176,10 +176,12 @@ def test_class_axis_option_is_respected(array_lib):
     assert lk.diagnose(lk.get("cce", axis=0), array_lib.to(y_true), array_lib.to(y_pred)) == []
 
 
-def test_torch_tensors_that_require_grad():
+def test_torch_tensors_that_require_grad_or_are_bfloat16():
     torch = pytest.importorskip("torch")
     y_pred = torch.tensor([-1.0, 2.0], requires_grad=True)
     only(lk.diagnose("bce", torch.tensor([0.0, 1.0]), y_pred), "probabilities-expected")
+    y_pred = torch.tensor([[0.2, 0.3, 0.5]], dtype=torch.bfloat16)
+    only(lk.diagnose(lk.get("cce", from_logits=True), torch.tensor([[0.0, 0.0, 1.0]]), y_pred), "logits-expected")
 
 
 def test_non_numeric_input_is_a_value_error():

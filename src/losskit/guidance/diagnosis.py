@@ -75,8 +75,9 @@ def diagnose(loss: Any, y_true: Any, y_pred: Any) -> list[Finding]:
 
 # ----------------------------------------------------------------------------- reading the data
 def _numbers(name: str, arg: str, x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):  # a torch tensor, maybe on a GPU, maybe requiring grad
+    if hasattr(x, "detach"):  # a torch tensor, maybe on a GPU, requiring grad or in bfloat16
         x = x.detach().cpu()
+        x = x.double() if x.is_floating_point() else x
     a = np.asarray(x)
     if a.dtype.kind not in "biuf":
         raise ValueError(f"diagnose: `{arg}` for {name} must hold numbers; got dtype {a.dtype}")

@@ -114,8 +114,9 @@ def _task(task: str) -> str:
 
 # ----------------------------------------------------------------------------- reading y
 def _read_target(y: Any) -> _Target:
-    if hasattr(y, "detach"):
+    if hasattr(y, "detach"):  # a torch tensor, maybe on a GPU, requiring grad or in bfloat16
         y = y.detach().cpu()
+        y = y.double() if y.is_floating_point() else y
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
