@@ -238,7 +238,7 @@ def test_sparse_ignore_class_may_be_a_valid_class():
 @pytest.mark.parametrize(("rank", "axis"), [(2, 0), (3, 1), (3, -2), (3, 0)])
 def test_axis_equals_moving_that_axis_last(name, rank, axis, backend, dtype):
     rng = rng_for(name, rank, axis)
-    logits = name in LOGIT_LOSSES and name != "binary_focal_crossentropy"
+    logits = name in LOGIT_LOSSES
     lead = (6,) if rank == 2 else (2, 3)
     y_true, y_pred, _ = make_case(name, rng, batch=int(np.prod(lead)), width=4)
     if logits:

@@ -75,6 +75,14 @@ def test_sparse_labels_without_a_class_axis_in_y_pred_raise():
     assert_mentions(message(excinfo), "sparse_categorical_crossentropy", "y_pred", "class axis", "()")
 
 
+def test_two_array_libraries_raise_naming_both():
+    torch = pytest.importorskip("torch")
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(ValueError) as excinfo:
+        lk.mean_squared_error(jnp.zeros((2, 3)), torch.zeros((2, 3)))
+    assert_mentions(message(excinfo), "mean_squared_error", "one array library", "y_true jax", "y_pred torch.Tensor")
+
+
 # ----------------------------------------------------------------------------- values
 @pytest.mark.parametrize(("labels", "seen"), [([0, 3, 1], "max=3"), ([0, -1, 2], "min=-1"), ([0.0, 1.5, 2.0], "max=2"), ([0, 7, 1], "max=7")])
 def test_integer_labels_out_of_range_raise(labels, seen, backend):

@@ -223,7 +223,13 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
     ``shapes="labels"``), the class axis moved last when the loss has an ``axis`` option.
     """
     opts = spec.resolve_options(options)
-    xp = _array.namespace(y_pred, y_true)
+    try:
+        xp = _array.namespace(y_pred, y_true)
+    except TypeError:  # two array libraries (NumPy and Python lists join either)
+        raise ValueError(
+            f"{spec.name}: `y_true` and `y_pred` must come from one array library; "
+            f"got y_true {type(y_true).__module__}.{type(y_true).__name__} and y_pred {type(y_pred).__module__}.{type(y_pred).__name__}"
+        ) from None
     y_pred = _array.asarray(y_pred, xp)
     y_true = _array.asarray(y_true, xp, like=y_pred)
     dtype = _float_dtype(xp, y_pred, y_true)
