@@ -49,7 +49,7 @@ def test_every_loss_describes_itself(spec):
         ("policy_gradient", "from_logits", ("[0, 1]", ("softmax",)), ("[-inf, inf)", ("linear",))),
         ("poisson", "log_input", ("[0, inf)", ("exponential", "softplus", "relu")), ("(-inf, inf)", ("linear",))),
         ("tweedie", "log_input", ("(0, inf)", ("exponential", "softplus")), ("(-inf, inf)", ("linear",))),
-        ("kl_divergence", "log_input", ("[0, 1]", ("softmax",)), ("[-inf, inf)", ("log_softmax",))),
+        ("kl_divergence", "log_input", ("[0, 1]", ("softmax",)), ("[-inf, 0]", ("log_softmax",))),
         ("gaussian_nll", "log_input", ("(-inf, inf)", ("linear+softplus",)), ("(-inf, inf)", ("linear",))),
     ],
 )

@@ -229,6 +229,18 @@ def test_register_refuses_taken_names_unless_told_to_overwrite(isolated_registry
     assert lk.available().count("my_abs") == 1
 
 
+def test_overwriting_an_alias_moves_only_the_alias(isolated_registry):
+    def doubled(y_true, y_pred):
+        return np.mean(2.0 * np.square(y_pred - y_true), axis=-1)
+
+    lk.register("mse", doubled, overwrite=True)
+    assert float(lk.get("mse")(np.zeros(2), np.ones(2))) == 2.0
+    assert float(lk.get("mean_squared_error")(np.zeros(2), np.ones(2))) == 1.0
+    assert lk.get("mean_squared_error").info.aliases == ()
+    assert sorted(n for n in lk.available() if n in ("mse", "mean_squared_error")) == ["mean_squared_error", "mse"]
+    assert lk.mean_squared_error.spec.aliases == ("mse",)  # the built-in record is not mutated
+
+
 def test_register_rejects_bad_arguments(isolated_registry):
     with pytest.raises(ValueError, match="register: `name` must be a non-empty string; got ''"):
         lk.register("", lambda a, b: a)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from typing import Any, Callable
 
 from . import _array
@@ -31,16 +32,25 @@ def _key(name: str) -> str:
 
 
 def _add(spec: LossSpec, *, overwrite: bool = False) -> None:
+    """Index ``spec`` under its name and aliases. With ``overwrite``, a loss whose canonical name
+    is taken is replaced whole; an alias that is taken moves to ``spec``."""
     names = (spec.name, *spec.aliases)
-    if not overwrite:
-        for name in names:
-            taken = _KEYS.get(_key(name))
-            if taken is not None:
-                raise ValueError(f"register: the name {name!r} is taken by {taken!r}; pass overwrite=True to replace it")
-    elif spec.name in _SPECS:
-        old = _SPECS.pop(spec.name)
-        for name in (old.name, *old.aliases):
-            _KEYS.pop(_key(name), None)
+    for name in names:
+        taken = _KEYS.get(_key(name))
+        if taken is None:
+            continue
+        if not overwrite:
+            raise ValueError(f"register: the name {name!r} is taken by {taken!r}; pass overwrite=True to replace it")
+        old = _SPECS[taken]
+        if _key(old.name) == _key(name):
+            del _SPECS[taken]
+            for old_name in (old.name, *old.aliases):
+                _KEYS.pop(_key(old_name), None)
+        else:  # a copy without the alias: the built-in record itself stays untouched
+            kept = tuple(a for a in old.aliases if _key(a) != _key(name))
+            _SPECS[taken] = replace(old, aliases=kept, function=None)
+            attach_function(_SPECS[taken])
+            del _KEYS[_key(name)]
     _SPECS[spec.name] = spec
     for name in names:
         _KEYS[_key(name)] = spec.name

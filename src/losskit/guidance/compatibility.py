@@ -4,12 +4,12 @@ The answer comes from metadata only: the activation's output range (see
 :mod:`losskit.guidance.activations`) against the loss's ``y_pred`` domain and the activations it
 declares, both under the loss's options (``from_logits=True`` changes them). The rules, in order:
 
-1. ``activation-range`` (error): the output range leaves the ``y_pred`` domain (tanh into
+1. ``logits-expected`` (error): the loss takes logits and the activation outputs probabilities,
+   which the loss would squash a second time (sigmoid into BCE with ``from_logits=True``).
+2. ``activation-range`` (error): the output range leaves the ``y_pred`` domain (tanh into
    categorical crossentropy: its log needs positive inputs). When the loss has a logits mode that
    the activation fits, the finding says the pair is compatible only with ``from_logits=True``
    (or ``log_input=True``).
-2. ``logits-expected`` (error): the loss takes logits and the activation outputs probabilities,
-   which the loss would squash a second time (sigmoid into BCE with ``from_logits=True``).
 3. ``margin-sign`` (error): a hinge loss reads the sign of ``y_pred`` as the class, and the
    activation cannot output both signs (sigmoid or relu into hinge).
 4. ``fits`` (ok): the activation is one the loss declares.
@@ -133,10 +133,9 @@ def logits_option(spec: LossSpec) -> str | None:
 # ----------------------------------------------------------------------------- the rules
 def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, declared: tuple[str, ...]) -> Finding:
     rng = act.output
-    if not _fits(domain, rng):
-        return _range_error(act, spec, options, head, domain)
     logits = spec.uses_logits(options)
     log_probabilities = logits and "log_softmax" in declared
+    # Probabilities into a logits loss first: its reason is sharper than the range's.
     if (options.get("from_logits") or log_probabilities) and act.kind == "probability":
         expected = "log-probabilities" if log_probabilities else "raw logits"
         return Finding(
@@ -146,6 +145,8 @@ def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, d
             f"end the model with {' or '.join(declared)} instead of {act.name}, or use {spec.name} with {_on(spec, options, False)}.",
             "logits-expected",
         )
+    if not _fits(domain, rng):
+        return _range_error(act, spec, options, head, domain)
     if isinstance(spec.y_true, Labels) and -1.0 in spec.y_true.values and (rng.low >= 0 or rng.high <= 0):
         return Finding(
             "error",

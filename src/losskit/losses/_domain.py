@@ -79,6 +79,7 @@ REAL_OR_MINUS_INF = Interval(low_closed=True)  # logits; -inf masks a class
 NON_NEGATIVE = Interval(0.0, math.inf, low_closed=True)
 POSITIVE = Interval(0.0, math.inf)
 UNIT = Interval(0.0, 1.0, low_closed=True, high_closed=True)
+LOG_PROBABILITY = Interval(-math.inf, 0.0, low_closed=True, high_closed=True)
 BINARY = Labels((0.0, 1.0))
 SIGNED_BINARY = Labels((-1.0, 0.0, 1.0))  # {-1, 1}, or {0, 1} converted as Keras does
 CLASS_INDICES = ClassIndices()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .._array import EPSILON, xlogy
-from ._domain import NON_NEGATIVE, POSITIVE, REAL, REAL_OR_MINUS_INF, UNIT
+from ._domain import LOG_PROBABILITY, NON_NEGATIVE, POSITIVE, REAL, UNIT
 from ._spec import POSITIVE_NUMBER, Check, define
 
 
@@ -43,7 +43,7 @@ def poisson(y_true, y_pred, *, log_input=False, xp):
     tasks=("distribution",),
     y_true=UNIT,
     y_pred=UNIT,
-    y_pred_logits=REAL_OR_MINUS_INF,
+    y_pred_logits=LOG_PROBABILITY,
     activations=("softmax",),
     activations_logits=("log_softmax",),
     properties=("probabilistic", "asymmetric"),
