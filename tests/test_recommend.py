@@ -140,3 +140,14 @@ def test_bad_y_is_a_value_error():
         lk.recommend(y=np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="1-D or 2-D"):
         lk.recommend(y=np.zeros((2, 2, 2)))
+
+
+def test_huber_delta_follows_the_spread_of_y():
+    rng = np.random.default_rng(3)
+    for scale in (0.01, 1.0, 250.0):
+        y = scale * rng.normal(size=2000)
+        [huber] = [r for r in lk.recommend("regression", y=y) if r.loss == "huber"]
+        robust_sigma = 1.4826 * np.median(np.abs(y - np.median(y)))
+        assert huber.options["delta"] == pytest.approx(1.345 * robust_sigma, rel=5e-3)
+    [huber] = [r for r in lk.recommend("regression") if r.loss == "huber"]
+    assert huber.options == {"delta": 1.0}

@@ -56,6 +56,10 @@ class Recommendation:
         return f"{self.loss}({options}) after a {self.activation} final layer: {self.reason}"
 
 
+#: Huber's tuning constant: 95% efficiency under Gaussian errors of unit scale.
+HUBER_TUNING = 1.345
+
+
 @dataclass
 class _Target:
     """What ``y`` says: the task, the label format, imbalance and tails, and the words for it."""
@@ -68,6 +72,7 @@ class _Target:
     heavy_tails: str | None = None
     zero_share: float = 0.0
     orders_of_magnitude: bool = False
+    scale: float = 0.0  # robust standard deviation of y (1.4826 MAD), for Huber's delta
 
 
 def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False, imbalanced: bool = False) -> list[Recommendation]:
@@ -92,6 +97,8 @@ def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False,
         keeps_classes = task in classes and target.task in classes
         target = _Target(task, f"y read as {task} targets, as asked", target.one_hot, target.class_weight if keeps_classes else None,
                          target.imbalance if keeps_classes else None)  # fmt: skip
+        if task == "regression" and _as_numpy(y).dtype.kind in "biuf":
+            _describe_values(target, _as_numpy(y).astype(np.float64))
     outliers = outliers or (target is not None and target.heavy_tails is not None)
     imbalanced = imbalanced or (target is not None and target.imbalance is not None)
     recommendations = _RULES[task](target, outliers=outliers, imbalanced=imbalanced)
@@ -113,13 +120,16 @@ def _task(task: str) -> str:
 
 
 # ----------------------------------------------------------------------------- reading y
-def _read_target(y: Any) -> _Target:
+def _as_numpy(y: Any) -> np.ndarray:
     if hasattr(y, "detach"):  # a torch tensor, maybe on a GPU, requiring grad or in bfloat16
         y = y.detach().cpu()
         y = y.double() if y.is_floating_point() else y
     y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
+    return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+
+
+def _read_target(y: Any) -> _Target:
+    y = _as_numpy(y)
     if y.ndim not in (1, 2) or y.shape[0] == 0:
         raise ValueError(f"recommend: `y` must be a non-empty 1-D or 2-D array of targets; got shape {y.shape}")
     if y.dtype.kind not in "biuf":
@@ -186,7 +196,7 @@ def _classes(k: int, counts: np.ndarray, note: str, *, one_hot: bool) -> _Target
 
 def _describe_values(target: _Target, y: np.ndarray) -> None:
     values = y.ravel()
-    count, _ = robust_outliers(values)
+    count, target.scale = robust_outliers(values)
     if heavy_tailed(count, values.size):
         target.heavy_tails = f"{count} of {values.size} targets lie beyond {OUTLIER_SIGMAS:g} robust standard deviations"
     if values.min() >= 0:
@@ -199,6 +209,12 @@ def _describe_values(target: _Target, y: np.ndarray) -> None:
 def _regression(target: _Target | None, *, outliers: bool, imbalanced: bool) -> list[Recommendation]:
     mse = Recommendation("mean_squared_error", {}, "linear", "the default for regression: fits the conditional mean; best when errors are roughly Gaussian")
     huber = Recommendation("huber", {"delta": 1.0}, "linear", "squared for errors below delta, linear above: outliers cannot dominate; set delta near the typical error")
+    if target is not None and target.scale > 0:
+        delta = float(f"{HUBER_TUNING * target.scale:.3g}")
+        huber = Recommendation("huber", {"delta": delta}, "linear",
+                               f"squared for errors below delta, linear above: outliers cannot dominate; delta = 1.345 x the robust "
+                               f"spread of y ({target.scale:.3g}), Huber's 95%-efficiency tuning with y's spread standing in "
+                               "for the residuals' (an upper bound: lower delta once the residuals are known)")  # fmt: skip
     log_cosh = Recommendation("log_cosh", {}, "linear", "smooth everywhere, about squared for small errors and absolute for large ones: robust to outliers")
     mae = Recommendation("mean_absolute_error", {}, "linear", "fits the conditional median: the most robust to outliers, but its gradient does not shrink near the optimum")
     nll = Recommendation("gaussian_nll", {"log_input": True}, "linear",
