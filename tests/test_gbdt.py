@@ -197,6 +197,8 @@ def test_base_scores_equal_closed_forms():
     np.testing.assert_allclose(lkx.base_score("sparse_categorical_crossentropy", CLASSES), np.log(frequencies), rtol=1e-9)
     np.testing.assert_allclose(softmax(np.array([lkx.base_score("cce", CLASSES)]))[0], frequencies, rtol=1e-9)
     assert lkx.base_score("squared_hinge", BINARY) == pytest.approx(2 * BINARY.mean() - 1, rel=1e-9)
+    assert lkx.base_score("hinge", BINARY) == -1.0  # fewer positives: the margin of the negatives
+    assert lkx.base_score("hinge", 1 - BINARY) == 1.0
 
 
 def test_init_scores_are_one_row_per_sample():
