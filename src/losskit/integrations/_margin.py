@@ -110,10 +110,11 @@ class MarginLoss:
             )
         return np.eye(k)[labels.astype(np.int64)]
 
-    def derivatives(self, y_true, y_pred, weights):
-        """Gradient and positive Hessian of ``sum(w * values)`` at arranged inputs."""
+    def derivatives(self, y_true, y_pred, weights, *, surrogate: bool = True):
+        """Gradient and Hessian diagonal of ``sum(w * values)`` at arranged inputs: the positive
+        surrogate Hessian, or with ``surrogate=False`` the exact one (a custom loss has only that)."""
         if self.analytic:
-            grad, hess = self.loss.gradient_hessian(y_true, y_pred, weights, surrogate=True)
+            grad, hess = self.loss.gradient_hessian(y_true, y_pred, weights, surrogate=surrogate)
             return np.asarray(grad), np.asarray(hess)
         return _autodiff(self, y_true, y_pred, weights)
 

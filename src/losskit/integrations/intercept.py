@@ -10,9 +10,10 @@ LightGBM at 0), so the first trees spend themselves on the mean. :func:`optimal_
    ``log1p(y)`` (MSLE), ``log`` of the mean (Poisson, Tweedie), ``logit`` of the mean
    (crossentropy, focal), ``log`` of the class frequencies (categorical losses), the majority
    sign (hinge), ``2p - 1`` (squared hinge), the mean unit vector (cosine); zeros otherwise;
-2. Newton's method on ``c`` with the summed gradient and positive (surrogate) Hessian of the
-   loss, each step halved until the objective decreases (Armijo's rule), which reaches the
-   minimum of a smooth loss and leaves an exact closed form where it is;
+2. Newton's method on ``c`` with the summed gradient and Hessian diagonal of the loss (the exact
+   Hessian where its sum is positive, else the positive surrogate), each step halved until the
+   objective decreases (Armijo's rule), which reaches the minimum of a smooth loss and leaves an
+   exact closed form where it is;
 3. a check that the result is a minimum: probes ``c_j ± s (1 + |c_j|)`` for ``s`` in 1, 1e-2,
    1e-4 along every output must not lower the objective (by more than 1e-12 relative); a probe
    that does resumes the search from there, which also settles the kinks of non-smooth losses.
@@ -54,8 +55,12 @@ def optimal_constant(margin_loss: MarginLoss, y, sample_weight=None, *, num_clas
         return float(total(y_true, _rows(c, n), sample_weight=weights))
 
     def derivatives(c):
-        grad, hess = margin_loss.derivatives(y_true, _rows(c, n), weights)
-        return grad.sum(axis=0), hess.sum(axis=0)
+        grad, hess = margin_loss.derivatives(y_true, _rows(c, n), weights, surrogate=False)
+        grad, hess = grad.sum(axis=0), hess.sum(axis=0)
+        if np.all(hess > 0):  # exact Newton: quadratic convergence (the surrogate is slower for focal losses)
+            return grad, hess
+        _, surrogate = margin_loss.derivatives(y_true, _rows(c, n), weights)
+        return grad, np.where(hess > 0, hess, surrogate.sum(axis=0))
 
     start = _START.get(margin_loss.name, _zeros) if margin_loss.analytic else _zeros
     c = np.asarray(start(y_true, w, k, margin_loss.loss.options), dtype=np.float64).reshape(k)
