@@ -81,7 +81,8 @@ def test_regression_defaults_to_the_recommended_losses_and_marks_the_lowest_rmse
 
     y = load_bundled("diabetes").y
     expected = [lk.get(r.loss).name for r in lk.recommend("regression", y=y)][:4]
-    assert [run["label"] for run in history["runs"]] == expected
+    assert [run["loss"] for run in history["runs"]] == expected
+    assert all(run["label"].startswith(run["loss"]) for run in history["runs"])
     assert history["metrics"] == ["mae", "rmse", "r2"] and history["primary_metric"] == "rmse"
     rmse = {run["label"]: run["test"]["rmse"] for run in history["runs"]}
     assert history["best"] == [min(rmse, key=rmse.get)]
