@@ -1,7 +1,8 @@
 """The architecture, kept honest by parsing the source (nothing is imported to check it).
 
 - The catalog's kernels (``src/losskit/losses/``) never import NumPy: they run on any array library.
-- Imports flow one way: ``_array``/``_config`` <- ``losses`` <- ``derivatives`` <- ``core``/``registry``
+- Imports flow one way: ``_array``/``_config`` <- ``losses`` (and ``fast``, its per-library kernels)
+  <- ``derivatives`` <- ``core``/``registry``
   <- ``guidance`` (and add-ons such as integrations) <- the ``losskit`` package itself <- ``platform``
   <- ``cli``. Nothing lower imports anything higher; imports inside functions count too.
 - ``losskit.__all__`` names things that exist, including the public contract of DESIGN.md.
@@ -25,6 +26,7 @@ LAYERS = {
     "_array": 0,
     "_config": 0,
     "losses": 1,
+    "fast": 1,  # per-library fast kernels, beside the catalog that dispatches to them
     "derivatives": 2,
     "core": 3,
     "registry": 3,

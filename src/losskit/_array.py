@@ -8,6 +8,7 @@ with gradients that stay finite under ``torch.autograd`` and ``jax.grad``.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -24,12 +25,19 @@ EPSILON = 1e-7
 device = array_api_compat.device
 
 
+@functools.cache
+def numpy_namespace():
+    """array_api_compat's NumPy namespace, looked up once (the lookup costs microseconds, and
+    importing it loads much of NumPy: not at ``import losskit``)."""
+    return array_api_compat.array_namespace(np.empty(0))
+
+
 def namespace(*arrays: Array):
     """The array-API namespace shared by ``arrays`` (Python scalars and lists count as NumPy)."""
-    foreign = [a for a in arrays if _is_array(a) and not isinstance(a, np.ndarray | np.generic)]
+    foreign = [a for a in arrays if not isinstance(a, np.ndarray | np.generic) and _is_array(a)]
     if foreign:
         return array_api_compat.array_namespace(*foreign)
-    return array_api_compat.array_namespace(np.empty(0))
+    return numpy_namespace()
 
 
 def _is_array(x: Array) -> bool:
@@ -38,6 +46,8 @@ def _is_array(x: Array) -> bool:
 
 def asarray(x: Array, xp, *, like: Array | None = None) -> Array:
     """``x`` as an array of namespace ``xp``, on the device of ``like`` when given."""
+    if isinstance(x, np.ndarray) and xp is numpy_namespace():
+        return x
     if _is_array(x) and array_api_compat.array_namespace(x) is xp:
         return x
     if like is not None:

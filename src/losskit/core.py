@@ -148,10 +148,9 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
     if reduction == "sum":
         return total_loss
     if reduction == "mean_with_sample_weight" and weights is not None:
-        divisor = xp.sum(xp.broadcast_to(weights, values.shape))
-    else:
-        divisor = xp.asarray(float(_size(values)), dtype=values.dtype, device=_array.device(values))
-    return _divide_no_nan(total_loss, divisor, xp)
+        return _divide_no_nan(total_loss, xp.sum(xp.broadcast_to(weights, values.shape)), xp)
+    count = _size(values)  # a Python int: dividing by it needs no guard against 0 / 0
+    return xp.asarray(total_loss / count) if count else xp.zeros_like(total_loss)
 
 
 def _divide_no_nan(numerator, denominator, xp):

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .. import _array
+from .. import _array, fast
 from .._config import value_checks_enabled
 from ._domain import NON_NEGATIVE, REAL, ClassIndices, Interval, Labels
 
@@ -78,14 +78,22 @@ class LossSpec:
     @property
     def defaults(self) -> dict[str, Any]:
         """The options of the loss with their default values, from the kernel's signature."""
+        return dict(self._defaults)
+
+    @functools.cached_property
+    def _defaults(self) -> dict[str, Any]:  # reading a signature costs more than most small losses
         params = list(inspect.signature(self.kernel).parameters.values())[2:]
         return {p.name: p.default for p in params if p.default is not p.empty and p.name != "xp"}
 
     def compute(self, y_true, y_pred, xp, options: dict[str, Any]):
-        """Per-sample values of prepared inputs (see :func:`prepare`)."""
-        if self.native:
-            return self.kernel(y_true, y_pred, xp=xp, **options)
-        return self.kernel(y_true, y_pred, **options)
+        """Per-sample values of prepared inputs (see :func:`prepare`): the fast kernel of ``xp``'s
+        library where :mod:`losskit.fast` has one for this loss and options, else the generic one."""
+        if not self.native:
+            return self.kernel(y_true, y_pred, **options)
+        fast_kernel = fast.kernel_for(xp, self.name, y_true, y_pred, options)
+        if fast_kernel is not None:
+            return fast_kernel(y_true, y_pred, **options)
+        return self.kernel(y_true, y_pred, xp=xp, **options)
 
     def info(self, options: dict[str, Any] | None = None) -> LossInfo:
         """The metadata of the loss with ``options`` applied (``from_logits`` changes the
@@ -343,7 +351,7 @@ def _check_values(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp) -> N
 
 
 def _check_domain(spec: LossSpec, arg: str, x, domain, xp, *, what: str | None = None, num_classes: int = 0) -> None:
-    if domain is None or math.prod(x.shape) == 0:
+    if domain is None or math.prod(x.shape) == 0 or fast.all_within(xp, x, domain, num_classes):
         return
     ok = domain.contains(x, xp, num_classes) if isinstance(domain, ClassIndices) else domain.contains(x, xp)
     if bool(xp.all(ok)):

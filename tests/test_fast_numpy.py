@@ -1,0 +1,474 @@
+"""The NumPy fast path (``losskit.fast.numpy``) against the generic kernels it stands in for.
+
+The generic kernels are the reference here (they are checked against Keras, PyTorch, Optax and
+scikit-learn in test_reference.py and against float64 formulas in test_catalog.py): each fast
+kernel must give their values to float rounding, in the input's dtype, for every option and
+edge input it accepts; the dispatch must pick it for NumPy arrays only. A few edge values are
+also pinned to numbers written from the mathematics. Blocks are made tiny (``BLOCK`` patched)
+so that small arrays cross many block boundaries, including partial last blocks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import losskit as lk
+from losskit import fast
+from losskit._array import numpy_namespace
+from losskit.fast import numpy as fast_numpy
+from losskit.losses._domain import CLASS_INDICES, NON_NEGATIVE, REAL, REAL_OR_MINUS_INF, UNIT, Interval
+from losskit.losses._spec import prepare
+
+XP = numpy_namespace()
+FAST_LOSSES = (
+    "mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "poisson",
+    "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+)  # fmt: skip
+DTYPES = ("float32", "float64")
+
+
+@pytest.fixture(params=[None, 64, 7], ids=["block=default", "block=64", "block=7"])
+def block(request, monkeypatch):
+    """The block size: the default, or tiny ones so that every test crosses block boundaries."""
+    if request.param is not None:
+        monkeypatch.setattr(fast_numpy, "BLOCK", request.param)
+    return request.param or fast_numpy.BLOCK
+
+
+def prepared(name, y_true, y_pred, options):
+    spec = lk.get(name).spec
+    return spec, *prepare(spec, y_true, y_pred, options)
+
+
+def generic(name, y_true, y_pred, **options):
+    """The catalog's array-API kernel, called explicitly (never the fast path)."""
+    spec, xp, t, p, opts = prepared(name, y_true, y_pred, options)
+    return spec.kernel(t, p, xp=xp, **opts)
+
+
+def fast_path(name, y_true, y_pred, **options):
+    """The NumPy kernel the dispatch picks; fails if it declines."""
+    spec, xp, t, p, opts = prepared(name, y_true, y_pred, options)
+    kernel = fast.kernel_for(xp, spec.name, t, p, opts)
+    assert kernel is not None, f"no fast kernel for {name} with {options}"
+    return kernel(t, p, **opts)
+
+
+def assert_same(name, y_true, y_pred, **options):
+    """Fast and generic values agree to float rounding, with the same dtype and shape (a 0-d
+    result may be a NumPy scalar or a 0-d array: the generic kernels give either).
+
+    Tolerance: 32 ulp relative, and 8 ulp of the largest finite |input| absolute (a logsumexp
+    or a difference of logits carries that rounding in both kernels, summed in another order).
+    """
+    expected, got = generic(name, y_true, y_pred, **options), fast_path(name, y_true, y_pred, **options)
+    dtype = np.asarray(y_pred).dtype
+    assert isinstance(got, np.ndarray) or (got.shape == () and isinstance(got, np.generic))
+    assert got.dtype == dtype == expected.dtype and got.shape == expected.shape
+    eps = np.finfo(dtype).eps
+    inputs = np.concatenate([np.ravel(y_true).astype(float), np.ravel(y_pred).astype(float)])
+    scale = max(1.0, np.max(np.abs(inputs[np.isfinite(inputs)]), initial=0.0))
+    np.testing.assert_allclose(got, expected, rtol=32 * eps, atol=8 * eps * scale)
+    return got
+
+
+def real(rng, shape, dtype, scale=1.0):
+    return (scale * rng.normal(size=shape)).astype(dtype)
+
+
+def probabilities(rng, shape, dtype):
+    p = rng.uniform(0.01, 1.0, size=shape)
+    return (p / p.sum(axis=-1, keepdims=True)).astype(dtype)
+
+
+def one_hot(labels, classes, dtype):
+    return np.eye(classes, dtype=dtype)[labels]
+
+
+SHAPES = [(1, 1), (7,), (300, 1), (129, 3), (2, 5, 4), (3, 200)]
+
+
+# ----------------------------------------------------------------------------- elementwise losses
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("mean_squared_error", {}), ("mean_absolute_error", {}), ("huber", {}), ("huber", {"delta": 0.3}),
+     ("huber", {"delta": 2}), ("log_cosh", {})],
+    ids=str,
+)  # fmt: skip
+def test_regression_losses_match_the_generic_kernels(name, options, shape, dtype, block):
+    rng = np.random.default_rng(0)
+    assert_same(name, real(rng, shape, dtype, 2.0), real(rng, shape, dtype, 2.0), **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["mean_squared_error", "mean_absolute_error", "huber", "log_cosh"])
+def test_regression_edge_residuals(name, dtype, block):
+    """Residuals of 0, around log_cosh's branch point |e| = 1, tiny, and 1e4 (finite in float32)."""
+    e = np.array([0.0, 1e-30, 1e-4, -0.999999, 0.9999999, 1.0, -1.0, 1.0000001, 3.0, -20.0, 1e4, -1e4], dtype=dtype)
+    y_true = np.linspace(-2, 2, e.size).astype(dtype)
+    y_pred = (y_true + e).astype(dtype)
+    got = assert_same(name, y_true[:, None], y_pred[:, None])
+    assert np.all(np.isfinite(got))
+
+
+def test_log_cosh_values_are_exact_at_the_extremes():
+    """Pinned from the mathematics: log cosh(1e4) = 1e4 - log 2, log cosh(1e-4) = 5e-9 (to 1e-17)."""
+    got = fast_path("log_cosh", np.zeros((2, 1)), np.array([[1e4], [1e-4]]))
+    np.testing.assert_allclose(got, [1e4 - math.log(2.0), 0.5e-8 - (1e-4) ** 4 / 12], rtol=1e-12)
+    got32 = fast_path("log_cosh", np.zeros((1, 1), np.float32), np.array([[1e4]], np.float32))
+    assert got32.dtype == np.float32 and abs(float(got32[0]) - (1e4 - math.log(2.0))) <= 1e-3
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("log_input", [False, True])
+def test_poisson_matches_the_generic_kernel(shape, dtype, log_input, block):
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(2.0, size=shape).astype(dtype)
+    rates = real(rng, shape, dtype) if log_input else rng.uniform(0.0, 4.0, size=shape).astype(dtype)
+    if not log_input:
+        rates.flat[0] = 0.0  # a zero rate: log(0 + 1e-7)
+    assert_same("poisson", counts, rates, log_input=log_input)
+
+
+# ----------------------------------------------------------------------------- binary crossentropy
+BINARY_OPTIONS = [
+    {}, {"label_smoothing": 0.1}, {"class_weight": (0.3, 2.0)}, {"class_weight": np.array([1.0, 0.0])},
+    {"label_smoothing": 0.2, "class_weight": [2, 0.5]},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("options", BINARY_OPTIONS, ids=str)
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_binary_crossentropy_matches_the_generic_kernel(from_logits, options, shape, dtype, block):
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 2, size=shape).astype(dtype)
+    soft = rng.uniform(0, 1, size=shape).astype(dtype)
+    logits = real(rng, shape, dtype, 4.0)
+    y_pred = logits if from_logits else (1 / (1 + np.exp(-logits.astype(float)))).astype(dtype)
+    for y_true in (labels, soft):
+        assert_same("binary_crossentropy", y_true, y_pred, from_logits=from_logits, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("options", BINARY_OPTIONS, ids=str)
+def test_binary_crossentropy_edges(options, dtype, block):
+    """Logits of +-1e4 and 0; probabilities of exactly 0 and 1; soft labels near 1 (where
+    max(x, 0) - x y would cancel); every label against every edge."""
+    logits = np.array([-1e4, -30.0, -1e-3, 0.0, 1e-3, 30.0, 1e4], dtype=dtype)
+    probs = np.array([0.0, 1e-9, 1e-7, 0.5, 1 - 1e-7, 1.0], dtype=dtype)
+    targets = np.array([0.0, 1.0, 0.5, 1 - 1e-7, 1e-7], dtype=dtype)
+    for from_logits, y_pred in ((True, logits), (False, probs)):
+        grid_true, grid_pred = np.meshgrid(targets, y_pred, indexing="ij")
+        got = assert_same("binary_crossentropy", grid_true.reshape(-1, 1), grid_pred.reshape(-1, 1), from_logits=from_logits, **options)
+        assert np.all(np.isfinite(got))
+
+
+def test_binary_crossentropy_pinned_values():
+    """From the mathematics: label 1 at logit -1e4 costs softplus(1e4) = 1e4; label 1 at 1e4 costs
+    softplus(-1e4) = 0 (to 1e-300); the soft label 1 - 1e-7 at logit 1e4 costs 1e-7 * 1e4 = 1e-3."""
+    got = fast_path("bce", np.array([[1.0], [1.0], [1 - 1e-7]]), np.array([[-1e4], [1e4], [1e4]]), from_logits=True)
+    np.testing.assert_allclose(got, [1e4, 0.0, (1e-7) * 1e4 + 0.0], rtol=1e-9, atol=1e-300)
+    got = fast_path("bce", np.array([[1.0], [0.0]]), np.array([[0.0], [1.0]]))  # confident wrong probabilities
+    np.testing.assert_allclose(got, [-math.log(1e-7), -math.log1p(-(1 - 1e-7))], rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------- categorical crossentropy
+CATEGORICAL_OPTIONS = [{}, {"label_smoothing": 0.1}, {"class_weight": "ramp"}, {"label_smoothing": 0.3, "class_weight": "ramp"}]
+
+
+def with_weights(options, classes):
+    if options.get("class_weight") == "ramp":
+        return {**options, "class_weight": [0.5 + c % 3 for c in range(classes)]}
+    return options
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 2), (5,), (301, 10), (17, 40), (2, 9, 3)], ids=str)
+@pytest.mark.parametrize("options", CATEGORICAL_OPTIONS, ids=str)
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_categorical_crossentropy_matches_the_generic_kernel(from_logits, options, shape, dtype, block):
+    rng = np.random.default_rng(3)
+    classes = shape[-1]
+    options = with_weights(options, classes)
+    hard = one_hot(rng.integers(0, classes, size=shape[:-1]), classes, dtype)
+    soft = probabilities(rng, shape, dtype)
+    y_pred = real(rng, shape, dtype, 3.0) if from_logits else probabilities(rng, shape, dtype)
+    for y_true in (hard, soft):
+        assert_same("categorical_crossentropy", y_true, y_pred, from_logits=from_logits, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("classes", [3, 40])
+@pytest.mark.parametrize("options", CATEGORICAL_OPTIONS, ids=str)
+def test_categorical_crossentropy_edge_logits(options, classes, dtype, block):
+    """Rows of +-1e4 logits (beyond the exp limit: the shifted path), -inf on classes with target 0
+    (masked), a row of equal logits, and ordinary rows, mixed so blocks take both paths."""
+    rng = np.random.default_rng(4)
+    options = with_weights(options, classes)
+    rows = 40
+    labels = rng.integers(0, classes, size=rows)
+    logits = real(rng, (rows, classes), dtype, 3.0)
+    logits[::5] *= 1e4 / 3.0
+    logits[1] = 0.0
+    if not options.get("label_smoothing"):  # smoothing gives every class weight: -inf would be a certain loss
+        masked = (np.arange(classes)[None, :] != labels[:, None]) & (rng.uniform(size=(rows, classes)) < 0.3)
+        logits[2::3][masked[2::3]] = -np.inf
+    got = assert_same("categorical_crossentropy", one_hot(labels, classes, dtype), logits, from_logits=True, **options)
+    assert np.all(np.isfinite(got))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_categorical_crossentropy_probability_edges(dtype, block):
+    """Probabilities of exactly 0 and 1 (clipped), and rows that do not sum to 1 (rescaled)."""
+    y_pred = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.2, 0.2, 0.2], [0.0, 0.0, 0.0], [0.6, 0.2, 0.0]], dtype=dtype)
+    y_true = np.array([[1, 0, 0], [1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]], dtype=dtype)
+    for options in CATEGORICAL_OPTIONS:
+        assert_same("categorical_crossentropy", y_true, y_pred, **with_weights(options, 3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [0, 1, -2])
+def test_categorical_crossentropy_class_axis(axis, dtype, block):
+    rng = np.random.default_rng(5)
+    shape = [4, 6, 5]
+    classes = shape[axis]
+    labels = rng.integers(0, classes, size=[s for i, s in enumerate(shape) if i != axis % 3])
+    y_true = np.moveaxis(one_hot(labels, classes, dtype), -1, axis)
+    assert_same("categorical_crossentropy", y_true, real(rng, shape, dtype, 3.0), from_logits=True, axis=axis)
+    assert_same("sparse_categorical_crossentropy", labels, real(rng, shape, dtype, 3.0), from_logits=True, axis=axis)
+
+
+# ----------------------------------------------------------------------------- sparse categorical crossentropy
+SPARSE_OPTIONS = [{}, {"ignore_class": 2}, {"ignore_class": -1}, {"class_weight": "ramp"}, {"ignore_class": 0, "class_weight": "ramp"}]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 2), (6,), (301, 10), (17, 40), (2, 9, 3)], ids=str)
+@pytest.mark.parametrize("options", SPARSE_OPTIONS, ids=str)
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize("label_dtype", ["int64", "int32", "uint8"])
+def test_sparse_categorical_crossentropy_matches_the_generic_kernel(label_dtype, from_logits, options, shape, dtype, block):
+    rng = np.random.default_rng(6)
+    classes = shape[-1]
+    options = with_weights(options, classes)
+    labels = rng.integers(0, classes, size=shape[:-1])
+    if options.get("ignore_class") == -1:
+        labels.flat[::3] = -1
+    if label_dtype == "uint8" and options.get("ignore_class") == -1:
+        return  # -1 is not a uint8 label
+    y_pred = real(rng, shape, dtype, 3.0) if from_logits else probabilities(rng, shape, dtype)
+    assert_same("sparse_categorical_crossentropy", labels.astype(label_dtype), y_pred, from_logits=from_logits, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("options", SPARSE_OPTIONS, ids=str)
+def test_sparse_categorical_crossentropy_edges(options, dtype, block):
+    """+-1e4 logits, -inf logits on classes other than the label, probabilities 0 and 1, labels of
+    shape (n, 1), and (value checks off) labels outside [0, C), which give 0 like the one-hot path."""
+    rng = np.random.default_rng(7)
+    classes, rows = 4, 30
+    options = with_weights(options, classes)
+    labels = rng.integers(0, classes, size=rows)
+    logits = real(rng, (rows, classes), dtype, 3.0)
+    logits[::4] *= 1e4 / 3.0
+    other = (np.arange(classes)[None, :] != labels[:, None]) & (rng.uniform(size=(rows, classes)) < 0.4)
+    logits[1::3][other[1::3]] = -np.inf
+    got = assert_same("sparse_categorical_crossentropy", labels[:, None], logits, from_logits=True, **options)
+    assert np.all(np.isfinite(got))
+    probs = one_hot(rng.integers(0, classes, size=rows), classes, dtype)  # exactly 0 and 1
+    assert_same("sparse_categorical_crossentropy", labels, probs, **options)
+    with lk.value_checks(False):
+        outside = labels.copy()
+        outside[::7] = classes
+        outside[3::7] = -5
+        got = assert_same("sparse_categorical_crossentropy", outside, logits, from_logits=True, **options)
+    assert np.all(got[::7] == 0) and np.all(got[3::7] == 0)
+
+
+def test_sparse_categorical_crossentropy_pinned_values():
+    """From the mathematics: logits (0, -inf, -inf) with label 0 cost 0; logits (1e4, 0) with label 1
+    cost 1e4; equal logits over C classes cost log C; an ignored label costs 0."""
+    logits = np.array([[0.0, -np.inf, -np.inf], [1e4, 0.0, 0.0], [2.0, 2.0, 2.0], [5.0, 0.0, 1.0]])
+    got = fast_path("sparse_categorical_crossentropy", np.array([0, 1, 2, 1]), logits, from_logits=True, ignore_class=1)
+    np.testing.assert_allclose(got, [0.0, 0.0, math.log(3.0), 0.0], atol=1e-12)
+    got = fast_path("sparse_categorical_crossentropy", np.array([1]), logits[1:2, :2], from_logits=True)
+    np.testing.assert_allclose(got, [1e4], rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- every fast loss, in the input's dtype
+@pytest.mark.parametrize("name", FAST_LOSSES)
+def test_float32_stays_float32_and_values_match_float64(name):
+    """No float64 promotion (Python and NumPy constants), and float32 values within float32
+    rounding of the float64 ones on the same inputs."""
+    rng = np.random.default_rng(8)
+    y_true, y_pred, options = fast_case(name, rng, (50, 4))
+    got32 = fast_path(name, y_true.astype(np.float32) if y_true.dtype.kind == "f" else y_true, y_pred.astype(np.float32), **options)
+    got64 = fast_path(name, y_true, y_pred, **options)
+    assert got32.dtype == np.float32 and got64.dtype == np.float64
+    np.testing.assert_allclose(got32, got64, rtol=2e-5, atol=1e-5)
+
+
+def fast_case(name, rng, shape):
+    """Valid float64 inputs for each fast loss (from logits where the loss has them)."""
+    classes = shape[-1]
+    if name == "poisson":
+        return rng.poisson(2.0, size=shape).astype(float), rng.uniform(0.1, 4.0, size=shape), {}
+    if name == "binary_crossentropy":
+        return rng.integers(0, 2, size=shape).astype(float), 3 * rng.normal(size=shape), {"from_logits": True}
+    if name == "categorical_crossentropy":
+        return one_hot(rng.integers(0, classes, size=shape[:-1]), classes, float), 3 * rng.normal(size=shape), {"from_logits": True}
+    if name == "sparse_categorical_crossentropy":
+        return rng.integers(0, classes, size=shape[:-1]), 3 * rng.normal(size=shape), {"from_logits": True}
+    return rng.normal(size=shape), rng.normal(size=shape), {}
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(
+    name=st.sampled_from(FAST_LOSSES),
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=9),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**16),
+    block=st.sampled_from([1, 5, 64, 65536]),
+)
+def test_property_fast_equals_generic(name, shape, dtype, seed, block):
+    """Any shape, any block size (1 element up), any dtype: the fast kernel gives the generic values."""
+    rng = np.random.default_rng(seed)
+    y_true, y_pred, options = fast_case(name, rng, shape)
+    y_true = y_true.astype(dtype) if y_true.dtype.kind == "f" else y_true
+    previous = fast_numpy.BLOCK
+    fast_numpy.BLOCK = block
+    try:
+        assert_same(name, y_true, y_pred.astype(dtype), **options)
+    finally:
+        fast_numpy.BLOCK = previous
+
+
+# ----------------------------------------------------------------------------- the dispatch
+@pytest.fixture
+def counted(monkeypatch):
+    """Wrap every registered NumPy kernel so that calls are counted by loss name."""
+    calls: dict[str, int] = {}
+
+    def counting(name, kernel):
+        def wrapper(*args, **kwargs):
+            calls[name] = calls.get(name, 0) + 1
+            return kernel(*args, **kwargs)
+
+        return wrapper
+
+    for name, (kernel, accepts) in list(fast_numpy._KERNELS.items()):
+        monkeypatch.setitem(fast_numpy._KERNELS, name, (counting(name, kernel), accepts))
+    return calls
+
+
+@pytest.mark.parametrize("name", FAST_LOSSES)
+def test_the_dispatch_picks_the_numpy_kernel_for_numpy_arrays(name, counted):
+    rng = np.random.default_rng(9)
+    y_true, y_pred, options = fast_case(name, rng, (6, 3))
+    loss = lk.get(name, **options)
+    objective = loss(y_true, y_pred)
+    assert counted == {name: 1}
+    assert float(objective) == pytest.approx(float(np.mean(generic(name, y_true, y_pred, **options))), rel=1e-12)
+    getattr(lk, name)(y_true, y_pred, **options)  # the public function dispatches the same way
+    assert counted == {name: 2}
+
+
+@pytest.mark.parametrize("name", FAST_LOSSES)
+def test_other_libraries_keep_the_generic_kernel(name, counted, backend):
+    if backend.name == "numpy":
+        pytest.skip("the NumPy backend is the fast path's")
+    rng = np.random.default_rng(10)
+    y_true, y_pred, options = fast_case(name, rng, (6, 3))
+    assert fast.kernel_for(backend.xp, name, backend.to(y_true), backend.to(y_pred), options) is None
+    got = lk.get(name, **options).values(backend.to(y_true), backend.to(y_pred))
+    assert counted == {}
+    np.testing.assert_allclose(backend.np(got), generic(name, y_true, y_pred, **options), rtol=1e-12)
+
+
+def test_the_namespace_chooses_the_library():
+    assert fast.kernel_for(XP, "mean_squared_error", np.ones((2, 1)), np.ones((2, 1)), {}) is fast_numpy.mean_squared_error
+    assert fast.kernel_for(np, "mean_squared_error", np.ones((2, 1)), np.ones((2, 1)), {}) is fast_numpy.mean_squared_error
+    strict = pytest.importorskip("array_api_strict")
+    assert fast.kernel_for(strict, "mean_squared_error", np.ones((2, 1)), np.ones((2, 1)), {}) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "y_true", "y_pred", "options"),
+    [
+        ("mean_squared_error", np.ones((3, 1), np.float16), np.ones((3, 1), np.float16), {}),  # no float16 kernel
+        ("mean_squared_error", np.ones((0, 2)), np.ones((0, 2)), {}),  # empty
+        ("mean_squared_error", np.ones((3, 1)), np.ma.masked_array(np.ones((3, 1))), {}),  # not a plain ndarray
+        ("quantile", np.ones((3, 1)), np.ones((3, 1)), {}),  # no fast kernel for this loss
+        ("binary_crossentropy", np.ones((3, 1)), np.ones((3, 1)), {"class_weight": [1.0, 2.0, 3.0]}),  # the generic error
+        ("sparse_categorical_crossentropy", np.array([0.0, 1.0]), np.ones((2, 3)), {}),  # float labels
+    ],
+    ids=["float16", "empty", "masked", "no kernel", "wrong class weights", "float labels"],
+)
+def test_the_dispatch_declines_what_it_does_not_cover(name, y_true, y_pred, options):
+    assert fast_numpy.kernel_for(lk.get(name).spec.name, y_true, y_pred, {"axis": -1, **options}) is None
+
+
+def test_a_wrong_class_weight_count_gets_the_generic_error():
+    with pytest.raises(ValueError, match=r"binary_crossentropy: `class_weight` must have one weight per class \(2\); got 3"):
+        lk.get("binary_crossentropy", class_weight=[1.0, 2.0, 3.0])(np.ones((3, 1)), np.full((3, 1), 0.5))
+
+
+def test_a_user_loss_under_a_builtin_name_keeps_its_own_function(counted, monkeypatch):
+    """Fast kernels replace built-in kernels only: a user loss registered over the name
+    ``mean_squared_error`` (a registry restored afterwards) runs the user's function."""
+    from losskit import registry
+
+    monkeypatch.setattr(registry, "_SPECS", dict(registry._SPECS))
+    monkeypatch.setattr(registry, "_KEYS", dict(registry._KEYS))
+    lk.register("mean_squared_error", lambda y_true, y_pred: (y_pred - y_true) ** 3, overwrite=True)
+    assert float(lk.get("mean_squared_error")(np.zeros(2), np.full(2, 2.0))) == 8.0
+    assert counted == {}
+
+
+# ----------------------------------------------------------------------------- value checks
+DOMAINS = [REAL, REAL_OR_MINUS_INF, NON_NEGATIVE, UNIT, Interval(0.0, 1.0), Interval(-1.0, 0.0, high_closed=True)]
+EDGES = [0.0, 1.0, -1.0, 0.5, 2.0, -np.inf, np.inf, np.nan, 1e-300, -0.0]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(
+    values=st.lists(st.sampled_from(EDGES) | st.floats(-3, 3), min_size=1, max_size=8),
+    domain=st.sampled_from(DOMAINS),
+    dtype=st.sampled_from(DTYPES),
+)
+def test_all_within_agrees_with_the_generic_domain_check(values, domain, dtype):
+    """True exactly where every value is inside (NaN never is), as the elementwise check says."""
+    x = np.array(values, dtype=dtype)
+    assert fast.all_within(XP, x, domain) == bool(np.all(domain.contains(x, XP)))
+
+
+def test_all_within_class_indices():
+    labels = np.array([0, 3, 2])
+    assert fast.all_within(XP, labels, CLASS_INDICES, 4) and not fast.all_within(XP, labels, CLASS_INDICES, 3)
+    assert not fast.all_within(XP, np.array([-1, 0]), CLASS_INDICES, 4)
+    assert not fast.all_within(XP, np.array([0.0, 1.0]), CLASS_INDICES, 4)  # float labels: the generic check decides
+
+
+@pytest.mark.parametrize(
+    ("name", "y_true", "y_pred", "message"),
+    [
+        ("binary_crossentropy", [[0.0], [2.0]], [[0.5], [0.5]], r"binary_crossentropy: `y_true` must be values in \[0, 1\]; got min=0, max=2"),
+        ("mean_squared_error", [[0.0], [1.0]], [[np.nan], [0.5]], r"mean_squared_error: `y_pred` must be values in \(-inf, inf\); got min=0, max=0.5 and 1 NaN"),
+        ("sparse_categorical_crossentropy", [0, 3], [[0.5, 0.5], [0.5, 0.5]], r"sparse_categorical_crossentropy: `y_true` must be integers in \[0, 2\); got min=0, max=3"),
+        ("poisson", [[1.0]], [[-np.inf]], r"poisson: `y_pred` must be values in \[0, inf\); got"),
+    ],
+)
+def test_values_outside_the_domain_still_get_the_losss_error(name, y_true, y_pred, message):
+    with pytest.raises(ValueError, match=message):
+        lk.get(name)(np.array(y_true), np.array(y_pred))
