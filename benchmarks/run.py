@@ -1,40 +1,59 @@
 """losskit against its peers on the CPU: same inputs, one process, median wall time.
 
-    python benchmarks/run.py                 # markdown table on stdout, JSON in benchmarks/results.json
-    python benchmarks/run.py --rows 20000    # smaller inputs
+    python benchmarks/run.py                           # 200,000 rows: markdown table, JSON in benchmarks/results.json
+    python benchmarks/run.py --rows 1000 20000 200000  # a sweep over input sizes
 
-Each row computes one objective (the mean over samples) from float32 NumPy inputs. losskit runs
-on NumPy with value checks on (the default) and off; PyTorch and JAX (jitted) get their own
-arrays, converted once before timing; scikit-learn metrics take the NumPy arrays. The ratio
-column is peer time / losskit time (checks off): above 1 means losskit is faster.
+Each row computes one objective (the mean over samples) from the same float32 NumPy inputs.
+losskit runs on NumPy with value checks off (what a training loop would use) and on (the
+default), and with its generic array-API kernels in place of the NumPy fast path
+(``losskit.fast.numpy``), to show what that path buys. PyTorch and JAX (jitted, its result
+waited for) get their own arrays, converted once before timing; scikit-learn metrics take the
+NumPy arrays. Each sample times a loop of calls lasting at least ``--sample-ms``; the figure is
+the median sample divided by the calls in it. The ratio is peer time / losskit time (checks
+off): above 1 means losskit is faster.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
 import losskit as lk
+from losskit.fast import numpy as fast_numpy
+
+LOSSKIT_COLUMNS = ["losskit", "losskit (checks on)", "losskit (generic kernels)"]
+PEERS = ["torch", "jax", "sklearn"]
 
 
-def median_ms(fn, repeats: int) -> float:
+def per_call_ms(fn, repeats: int, sample_ms: float) -> float:
+    """Median over ``repeats`` samples of the time per call, each sample a loop of calls lasting
+    at least ``sample_ms`` (so that microsecond calls are not lost in the clock's resolution)."""
     fn()  # warm up (and compile, for JAX)
-    times = []
+    calls, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < sample_ms / 1e3 or calls < 1:
+        fn()
+        calls += 1
+    number = max(1, round(calls * sample_ms / 1e3 / elapsed))
+    samples = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return 1e3 * statistics.median(samples)
 
 
 def cases(rows: int, classes: int, rng):
-    """(title, losskit name, options, y_true, y_pred, peers) with peers as name -> factory(arrays)."""
+    """(title, losskit name, options, y_true, y_pred, peers) with peers as name -> factory(arrays) -> fn."""
     import jax
     import jax.numpy as jnp
     import optax
@@ -44,90 +63,139 @@ def cases(rows: int, classes: int, rng):
 
     real = rng.normal(size=(rows, 1)).astype(np.float32), rng.normal(size=(rows, 1)).astype(np.float32)
     binary = rng.integers(0, 2, size=(rows, 1)).astype(np.float32), (4 * rng.normal(size=(rows, 1))).astype(np.float32)
+    probability = (1 / (1 + np.exp(-binary[1].astype(np.float64)))).astype(np.float32)
     labels = rng.integers(0, classes, size=rows)
     logits = (3 * rng.normal(size=(rows, classes))).astype(np.float32)
+    softmax = np.exp(logits.astype(np.float64) - logits.max(axis=1, keepdims=True))
+    probabilities = (softmax / softmax.sum(axis=1, keepdims=True)).astype(np.float32)
     onehot = np.eye(classes, dtype=np.float32)[labels]
     counts = rng.poisson(3.0, size=(rows, 1)).astype(np.float32), rng.uniform(0.5, 5, size=(rows, 1)).astype(np.float32)
 
-    t, j = torch.from_numpy, jnp.asarray
+    def on_torch(f):
+        return lambda a, b: (lambda ta, tb: lambda: f(ta, tb))(torch.from_numpy(a), torch.from_numpy(b))
+
+    def on_jax(f):
+        return lambda a, b: (lambda g, ja, jb: lambda: g(ja, jb).block_until_ready())(jax.jit(f), jnp.asarray(a), jnp.asarray(b))
+
+    def on_numpy(f):
+        return lambda a, b: lambda: f(a, b)
+
     return [
         ("mean squared error", "mse", {}, *real, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.mse_loss(tb, ta))(t(a), t(b)),
-            "jax": lambda a, b: (lambda f, ja, jb: lambda: f(ja, jb).block_until_ready())(jax.jit(lambda x, y: jnp.mean((y - x) ** 2)), j(a), j(b)),
-            "sklearn": lambda a, b: lambda: skm.mean_squared_error(a, b),
+            "torch": on_torch(lambda y, p: F.mse_loss(p, y)),
+            "jax": on_jax(lambda y, p: jnp.mean(optax.losses.squared_error(p, y))),
+            "sklearn": on_numpy(skm.mean_squared_error),
         }),
         ("mean absolute error", "mae", {}, *real, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.l1_loss(tb, ta))(t(a), t(b)),
-            "sklearn": lambda a, b: lambda: skm.mean_absolute_error(a, b),
+            "torch": on_torch(lambda y, p: F.l1_loss(p, y)),
+            "jax": on_jax(lambda y, p: jnp.mean(jnp.abs(p - y))),
+            "sklearn": on_numpy(skm.mean_absolute_error),
         }),
         ("huber", "huber", {}, *real, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.huber_loss(tb, ta))(t(a), t(b)),
-            "jax": lambda a, b: (lambda f, ja, jb: lambda: f(ja, jb).block_until_ready())(jax.jit(lambda x, y: jnp.mean(optax.losses.huber_loss(y, x))), j(a), j(b)),
+            "torch": on_torch(lambda y, p: F.huber_loss(p, y)),
+            "jax": on_jax(lambda y, p: jnp.mean(optax.losses.huber_loss(p, y))),
         }),
         ("log-cosh", "log_cosh", {}, *real, {
-            "jax": lambda a, b: (lambda f, ja, jb: lambda: f(ja, jb).block_until_ready())(jax.jit(lambda x, y: jnp.mean(optax.losses.log_cosh(y, x))), j(a), j(b)),
-        }),
-        ("binary crossentropy, logits", "binary_crossentropy", {"from_logits": True}, *binary, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.binary_cross_entropy_with_logits(tb, ta))(t(a), t(b)),
-            "jax": lambda a, b: (lambda f, ja, jb: lambda: f(ja, jb).block_until_ready())(jax.jit(lambda x, y: jnp.mean(optax.losses.sigmoid_binary_cross_entropy(y, x))), j(a), j(b)),
-            "sklearn": lambda a, b: (lambda p: lambda: skm.log_loss(a.ravel(), p.ravel(), labels=[0, 1]))(1 / (1 + np.exp(-b))),
-        }),
-        (f"categorical crossentropy, logits, {classes} classes", "categorical_crossentropy", {"from_logits": True}, onehot, logits, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.cross_entropy(tb, ta))(t(a), t(b)),
-            "jax": lambda a, b: (lambda f, ja, jb: lambda: f(ja, jb).block_until_ready())(jax.jit(lambda x, y: jnp.mean(optax.losses.softmax_cross_entropy(y, x))), j(a), j(b)),
-        }),
-        (f"sparse categorical crossentropy, logits, {classes} classes", "sparse_categorical_crossentropy", {"from_logits": True}, labels, logits, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.cross_entropy(tb, ta))(t(a), t(b)),
-            "jax": lambda a, b: (lambda f, ja, jb: lambda: f(ja, jb).block_until_ready())(jax.jit(lambda x, y: jnp.mean(optax.losses.softmax_cross_entropy_with_integer_labels(y, x))), j(a), j(b)),
+            "jax": on_jax(lambda y, p: jnp.mean(optax.losses.log_cosh(p, y))),
         }),
         ("poisson", "poisson", {}, *counts, {
-            "torch": lambda a, b: (lambda ta, tb: lambda: F.poisson_nll_loss(tb, ta, log_input=False, eps=1e-7))(t(a), t(b)),
-            "sklearn": lambda a, b: lambda: skm.mean_poisson_deviance(a, b),
+            "torch": on_torch(lambda y, p: F.poisson_nll_loss(p, y, log_input=False, eps=1e-7)),
+            "jax": on_jax(lambda y, p: jnp.mean(p - y * jnp.log(p + 1e-7))),
+            "sklearn": on_numpy(skm.mean_poisson_deviance),
+        }),
+        ("binary crossentropy, logits", "binary_crossentropy", {"from_logits": True}, *binary, {
+            "torch": on_torch(lambda y, p: F.binary_cross_entropy_with_logits(p, y)),
+            "jax": on_jax(lambda y, p: jnp.mean(optax.losses.sigmoid_binary_cross_entropy(p, y))),
+            "sklearn": lambda a, b: (lambda q: lambda: skm.log_loss(a.ravel(), q.ravel(), labels=[0, 1]))(1 / (1 + np.exp(-b))),
+        }),
+        ("binary crossentropy, probabilities", "binary_crossentropy", {}, binary[0], probability, {
+            "torch": on_torch(lambda y, p: F.binary_cross_entropy(p, y)),
+            "sklearn": lambda a, b: lambda: skm.log_loss(a.ravel(), b.ravel(), labels=[0, 1]),
+        }),
+        (f"categorical crossentropy, logits, {classes} classes", "categorical_crossentropy", {"from_logits": True}, onehot, logits, {
+            "torch": on_torch(lambda y, p: F.cross_entropy(p, y)),
+            "jax": on_jax(lambda y, p: jnp.mean(optax.losses.softmax_cross_entropy(p, y))),
+        }),
+        (f"sparse categorical crossentropy, logits, {classes} classes", "sparse_categorical_crossentropy", {"from_logits": True}, labels, logits, {
+            "torch": on_torch(lambda y, p: F.cross_entropy(p, y)),
+            "jax": on_jax(lambda y, p: jnp.mean(optax.losses.softmax_cross_entropy_with_integer_labels(p, y))),
+        }),
+        (f"sparse categorical crossentropy, probabilities, {classes} classes", "sparse_categorical_crossentropy", {}, labels, probabilities, {
+            "sklearn": lambda a, b: lambda: skm.log_loss(a, b, labels=np.arange(classes)),
         }),
     ]
 
 
+def measure(rows: int, classes: int, repeats: int, sample_ms: float) -> list[dict]:
+    rng = np.random.default_rng(0)
+    results = []
+    for title, name, options, y_true, y_pred, peers in cases(rows, classes, rng):
+        loss = lk.get(name, **options)
+        row = {"rows": rows, "loss": title}
+        with lk.value_checks(False):
+            row["losskit"] = per_call_ms(lambda: loss(y_true, y_pred), repeats, sample_ms)
+            with mock.patch.dict(fast_numpy._KERNELS, clear=True):  # the array-API kernels, as on any other library
+                row["losskit (generic kernels)"] = per_call_ms(lambda: loss(y_true, y_pred), repeats, sample_ms)
+        row["losskit (checks on)"] = per_call_ms(lambda: loss(y_true, y_pred), repeats, sample_ms)
+        for peer, factory in peers.items():
+            row[peer] = per_call_ms(factory(y_true, y_pred), repeats, sample_ms)
+        results.append(row)
+        print(f"  {rows} rows: {title}", file=sys.stderr)
+    return results
+
+
+def table(results: list[dict]) -> str:
+    """One markdown table per input size: ms per objective, ratios as peer / losskit."""
+    lines = []
+    for rows in sorted({r["rows"] for r in results}):
+        lines += [f"**{rows:,} rows** (ms per objective; ratio = peer / losskit, above 1: losskit is faster)", ""]
+        columns = LOSSKIT_COLUMNS + PEERS
+        lines += ["| loss | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+        for row in (r for r in results if r["rows"] == rows):
+            cells = []
+            for c in columns:
+                if c not in row:
+                    cells.append("–")
+                elif c == "losskit":
+                    cells.append(_ms(row[c]))
+                else:
+                    cells.append(f"{_ms(row[c])} ({row[c] / row['losskit']:.2f}×)")
+            lines.append(f"| {row['loss']} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _ms(value: float) -> str:
+    return f"{value:.4f}" if value < 0.1 else f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--rows", type=int, nargs="+", default=[200_000], help="input sizes (rows), one table each")
     parser.add_argument("--classes", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--repeats", type=int, default=15, help="samples per figure (the median is reported)")
+    parser.add_argument("--sample-ms", type=float, default=20.0, help="least duration of one sample")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = parser.parse_args()
 
     import jax
+    import optax
+    import sklearn
     import torch
 
     jax.config.update("jax_platforms", "cpu")
-    rng = np.random.default_rng(0)
-    rows = []
-    for title, name, options, y_true, y_pred, peers in cases(args.rows, args.classes, rng):
-        loss = lk.get(name, **options)
-        checked = median_ms(lambda: loss(y_true, y_pred), args.repeats)
-        with lk.value_checks(False):
-            unchecked = median_ms(lambda: loss(y_true, y_pred), args.repeats)
-        row = {"loss": title, "losskit": unchecked, "losskit (checks on)": checked}
-        for peer, factory in peers.items():
-            row[peer] = median_ms(factory(y_true, y_pred), args.repeats)
-        rows.append(row)
-
-    columns = ["losskit", "losskit (checks on)", "torch", "jax", "sklearn"]
-    print(f"{args.rows} rows, float32, median of {args.repeats} runs, ms (ratio = peer / losskit)\n")
-    print("| loss | " + " | ".join(columns) + " |")
-    print("|---|" + "---:|" * len(columns))
-    for row in rows:
-        cells = []
-        for c in columns:
-            if c not in row:
-                cells.append("–")
-            elif c.startswith("losskit"):
-                cells.append(f"{row[c]:.2f}")
-            else:
-                cells.append(f"{row[c]:.2f} ({row[c] / row['losskit']:.2f}×)")
-        print(f"| {row['loss']} | " + " | ".join(cells) + " |")
-    meta = {"rows": args.rows, "classes": args.classes, "repeats": args.repeats, "numpy": np.__version__,
-            "torch": torch.__version__, "jax": jax.__version__, "machine": platform.platform(), "threads": torch.get_num_threads()}
-    args.out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+    load_before = os.getloadavg()
+    results = [row for rows in args.rows for row in measure(rows, args.classes, args.repeats, args.sample_ms)]
+    print(table(results))
+    meta = {
+        "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
+        "rows": args.rows, "classes": args.classes, "repeats": args.repeats, "sample_ms": args.sample_ms,
+        "machine": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+        "load_average": {"before": load_before, "after": os.getloadavg()}, "python": platform.python_version(),
+        "losskit": lk.__version__, "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+        "jax": jax.__version__, "optax": optax.__version__, "sklearn": sklearn.__version__,
+    }  # fmt: skip
+    args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

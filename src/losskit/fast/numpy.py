@@ -12,9 +12,11 @@ generic kernel runs. Where the speed comes from:
   ``softplus(x) = max(x, 0) + log1p(exp(-|x|))``, so binary crossentropy from logits is
   ``x (step(x) - y) + log1p(exp(-|x|))``: two non-negative terms, one pass of each function,
   no cancellation (unlike ``max(x, 0) - x y + ...`` with soft labels near 1).
-- A short class axis is transposed per block, so the reductions over classes (max, logsumexp,
-  sums) run as elementwise operations along rows: NumPy reduces a short last axis slowly.
-  Sparse labels gather their class's value instead of building a one-hot matrix.
+- Reductions over a short class axis, which NumPy runs slowly, avoided or reshaped. A block of
+  logits that all lie within :func:`_exp_limit` needs no shift in its logsumexp, and its row
+  sums are matrix-vector products with ones (BLAS); other blocks (-inf or huge logits) are
+  transposed so that the row max and sums run as elementwise operations along rows. Sparse
+  labels gather their class's value instead of building a one-hot matrix.
 - Python float constants only: NumPy 2 treats them as weak, so float32 stays float32.
 """
 
@@ -119,7 +121,7 @@ def _mean_over_last_axis(terms: Callable, y_true, y_pred, scratch: int = 0):
     generic kernel's ``xp.mean``: a sum, then a division).
     """
     width = y_pred.shape[-1]
-    t, p = y_true.reshape(-1, width), y_pred.reshape(-1, width)
+    t, p = np.ascontiguousarray(y_true).reshape(-1, width), np.ascontiguousarray(y_pred).reshape(-1, width)
     rows = p.shape[0]
     out = np.empty(rows, y_pred.dtype)
     step = max(1, BLOCK // width)
