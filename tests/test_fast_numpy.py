@@ -212,8 +212,9 @@ def test_categorical_crossentropy_matches_the_generic_kernel(from_logits, option
 @pytest.mark.parametrize("classes", [3, 40])
 @pytest.mark.parametrize("options", CATEGORICAL_OPTIONS, ids=str)
 def test_categorical_crossentropy_edge_logits(options, classes, dtype, block):
-    """Rows of +-1e4 logits (beyond the exp limit: the shifted path), -inf on classes with target 0
-    (masked), a row of equal logits, and ordinary rows, mixed so blocks take both paths."""
+    """Rows of +-1e4 logits (exp overflows: the shifted path), a row of logits near -1e3 (every exp
+    underflows: shifted too), -inf on classes with target 0 (masked), a row of equal logits, and
+    ordinary rows, mixed so that blocks take both paths."""
     rng = np.random.default_rng(4)
     options = with_weights(options, classes)
     rows = 40
@@ -221,6 +222,7 @@ def test_categorical_crossentropy_edge_logits(options, classes, dtype, block):
     logits = real(rng, (rows, classes), dtype, 3.0)
     logits[::5] *= 1e4 / 3.0
     logits[1] = 0.0
+    logits[3] = -1e3 - np.arange(classes)  # every exp underflows: the unshifted sum would be 0
     if not options.get("label_smoothing"):  # smoothing gives every class weight: -inf would be a certain loss
         masked = (np.arange(classes)[None, :] != labels[:, None]) & (rng.uniform(size=(rows, classes)) < 0.3)
         logits[2::3][masked[2::3]] = -np.inf
@@ -282,6 +284,7 @@ def test_sparse_categorical_crossentropy_edges(options, dtype, block):
     labels = rng.integers(0, classes, size=rows)
     logits = real(rng, (rows, classes), dtype, 3.0)
     logits[::4] *= 1e4 / 3.0
+    logits[2] = -1e3 - np.arange(classes)  # every exp underflows: the unshifted sum would be 0
     other = (np.arange(classes)[None, :] != labels[:, None]) & (rng.uniform(size=(rows, classes)) < 0.4)
     logits[1::3][other[1::3]] = -np.inf
     got = assert_same("sparse_categorical_crossentropy", labels[:, None], logits, from_logits=True, **options)

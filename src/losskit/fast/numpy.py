@@ -12,17 +12,17 @@ generic kernel runs. Where the speed comes from:
   ``softplus(x) = max(x, 0) + log1p(exp(-|x|))``, so binary crossentropy from logits is
   ``x (step(x) - y) + log1p(exp(-|x|))``: two non-negative terms, one pass of each function,
   no cancellation (unlike ``max(x, 0) - x y + ...`` with soft labels near 1).
-- Reductions over a short class axis, which NumPy runs slowly, avoided or reshaped. A block of
-  logits that all lie within :func:`_exp_limit` needs no shift in its logsumexp, and its row
-  sums are matrix-vector products with ones (BLAS); other blocks (-inf or huge logits) are
-  transposed so that the row max and sums run as elementwise operations along rows. Sparse
-  labels gather their class's value instead of building a one-hot matrix.
+- Reductions over a short class axis, which NumPy runs slowly, avoided or reshaped. Logsumexp
+  is first tried without the row max and its shift, row sums as matrix-vector products with
+  ones (BLAS), and kept where a check of the sums shows it exact (no overflow, no underflow
+  that matters); other blocks (huge logits) are transposed so that the row max and sums run as
+  elementwise operations along rows. Sparse labels gather their class's value instead of
+  building a one-hot matrix.
 - Python float constants only: NumPy 2 treats them as weak, so float32 stays float32.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
@@ -283,17 +283,6 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
 
 
 # ----------------------------------------------------------------------------- losses over classes
-def _exp_limit(dtype, classes: int) -> float:
-    """The largest |logit| for which ``exp(logit)``, and a sum of ``classes`` of them, are normal
-    finite numbers of ``dtype``: within it, logsumexp needs no shift."""
-    info = np.finfo(dtype)
-    return min(math.log(float(info.max) / classes), -math.log(float(info.tiny))) - 1.0
-
-
-def _within(block: np.ndarray, limit: float) -> bool:
-    return bool(block.min() > -limit and block.max() < limit)  # False for -inf (masked classes) and NaN
-
-
 class _ClassBlocks:
     """Blocks of rows of ``(rows, classes)`` arrays, and buffers for them.
 
@@ -345,12 +334,19 @@ def _logsumexp(block, scratch, blocks: _ClassBlocks, out) -> None:
     np.add(out, shift, out=out)
 
 
-def _unshifted_logsumexp(rows, scratch, ones, out) -> None:
-    """``out`` = ``log(exp(rows) @ ones)``: exact when :func:`_within` the exp limit, and a
-    matrix-vector product sums a short row far faster than NumPy's reduction."""
+def _unshifted_logsumexp(rows, scratch, ones, out) -> bool:
+    """``out`` = ``log(exp(rows) @ ones)`` for rows ``(k, classes)``, without the max pass and
+    the shift; a matrix-vector product with ones (BLAS) sums a short row far faster than NumPy's
+    reduction. Returns whether that is exact: every row's sum is finite (no exp overflowed) and
+    at least ``tiny / eps`` (terms that underflowed cannot matter). False: shift instead.
+    Call it with overflow warnings silenced (an overflow only fails the check)."""
     np.exp(rows, out=scratch)
     np.matmul(scratch, ones, out=out)
+    info = np.finfo(out.dtype)
+    if not (out.min() >= info.tiny / info.eps and out.max() <= info.max):  # NaN fails too
+        return False
     np.log(out, out=out)
+    return True
 
 
 def _row_totals(rows, ones):
@@ -365,8 +361,9 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     """``-sum(w y log p)`` over classes with the generic kernel's ``log p`` (log-softmax of logits,
     or rows rescaled to sum 1 and clipped) and its mask (0 where the target is 0).
 
-    Blocks of logits within the exp limit take ``lse * sum(w y) - sum(w y x)`` (row sums as
-    products with ``w``); other blocks (-inf logits, probabilities) follow the generic form.
+    From logits a block first takes ``lse * sum(w y) - sum(w y x)`` (unshifted logsumexp, row
+    sums as products with ``w``); a block where that is not exact (huge logits, or NaN from
+    ``0 * -inf`` on a masked class) is redone in the generic form, as are probabilities.
     """
     classes = y_pred.shape[-1]
     x = np.ascontiguousarray(y_pred).reshape(-1, classes)
@@ -374,37 +371,45 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     dtype = y_pred.dtype
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
     weights = np.ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
-    ones, limit = np.ones(classes, dtype), _exp_limit(dtype, classes)
+    ones = np.ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
     target_buffer, log_p_buffer, scratch = blocks.buffer(), blocks.buffer(), blocks.buffer()
-    for start, stop in blocks:
-        k, rows, values = stop - start, x[start:stop], out[start:stop]
-        if from_logits and _within(rows, limit):
-            y = _smoothed(t[start:stop], label_smoothing, classes, blocks.rows_view(target_buffer, k))
-            lse = np.empty(k, dtype)
-            _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, lse)
-            np.matmul(y, weights, out=values)
-            np.multiply(values, lse, out=values)
-            products = np.multiply(y, rows, out=blocks.rows_view(scratch, k))
-            np.subtract(values, products @ weights, out=values)
-            continue
-        y = _smoothed(blocks.load(target_buffer, t[start:stop]), label_smoothing, classes, None)
-        log_p = blocks.load(log_p_buffer, rows)
-        if from_logits:
-            lse = np.empty(k, dtype)
-            _logsumexp(log_p, scratch[: k * classes].reshape(log_p.shape), blocks, lse)
-            np.subtract(log_p, blocks.per_row(lse), out=log_p)
-        else:
-            np.divide(log_p, blocks.per_row(_row_totals(rows, ones)), out=log_p)
-            np.clip(log_p, EPSILON, 1.0 - EPSILON, out=log_p)
-            np.log(log_p, out=log_p)
-        if not log_p.min() > -np.inf:  # a -inf (or NaN) log p never meets its 0 target: 0 * -inf is NaN
-            np.copyto(log_p, 0.0, where=y == 0)  # (a masked copy is slow: only when needed)
-        np.multiply(log_p, y, out=log_p)
-        np.multiply(log_p, blocks.per_class(weights), out=log_p)
-        np.sum(log_p, axis=blocks.axis, out=values)
-        np.negative(values, out=values)
+    with np.errstate(over="ignore", invalid="ignore"):  # both only fail the exactness checks
+        for start, stop in blocks:
+            k, rows, values = stop - start, x[start:stop], out[start:stop]
+            if from_logits:
+                y = _smoothed(t[start:stop], label_smoothing, classes, blocks.rows_view(target_buffer, k))
+                lse = np.empty(k, dtype)
+                if _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, lse):
+                    np.matmul(y, weights, out=values)
+                    np.multiply(values, lse, out=values)
+                    products = np.multiply(y, rows, out=blocks.rows_view(scratch, k))
+                    np.subtract(values, products @ weights, out=values)
+                    if not np.isnan(values).any():
+                        continue
+            _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, (target_buffer, log_p_buffer, scratch), values)
     return out.reshape(y_pred.shape[:-1])[()]
+
+
+def _generic_crossentropy_block(blocks: _ClassBlocks, targets, rows, from_logits, label_smoothing, weights, ones, buffers, out) -> None:
+    """``out`` = ``-sum(w y log p)`` of one block in the generic kernel's form (loaded layout)."""
+    target_buffer, log_p_buffer, scratch = buffers
+    y = _smoothed(blocks.load(target_buffer, targets), label_smoothing, blocks.classes, None)
+    log_p = blocks.load(log_p_buffer, rows)
+    if from_logits:
+        lse = np.empty(rows.shape[0], rows.dtype)
+        _logsumexp(log_p, scratch[: log_p.size].reshape(log_p.shape), blocks, lse)
+        np.subtract(log_p, blocks.per_row(lse), out=log_p)
+    else:
+        np.divide(log_p, blocks.per_row(_row_totals(rows, ones)), out=log_p)
+        np.clip(log_p, EPSILON, 1.0 - EPSILON, out=log_p)
+        np.log(log_p, out=log_p)
+    if not log_p.min() > -np.inf:  # a -inf (or NaN) log p never meets its 0 target: 0 * -inf is NaN
+        np.copyto(log_p, 0.0, where=y == 0)  # (a masked copy is slow: only when needed)
+    np.multiply(log_p, y, out=log_p)
+    np.multiply(log_p, blocks.per_class(weights), out=log_p)
+    np.sum(log_p, axis=blocks.axis, out=out)
+    np.negative(out, out=out)
 
 
 def _smoothed(y, label_smoothing: float, classes: int, out):
@@ -432,25 +437,24 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore
     if valid is not None:
         labels = np.where(valid, labels, 0)
     dtype = y_pred.dtype
+    picked = np.take(x.reshape(-1), np.arange(x.shape[0]) * classes + labels)  # a gather, not a one-hot product
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
-    ones, limit = np.ones(classes, dtype), _exp_limit(dtype, classes)
+    ones = np.ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
     buffer, scratch = blocks.buffer(), blocks.buffer()
-    for start, stop in blocks:
-        k, rows, values = stop - start, x[start:stop], out[start:stop]
-        picked = rows.reshape(-1)[np.arange(k) * classes + labels[start:stop]]  # a gather, not a one-hot product
-        if not from_logits:
-            np.divide(picked, _row_totals(rows, ones), out=picked)
-            np.clip(picked, EPSILON, 1.0 - EPSILON, out=picked)
-            np.log(picked, out=values)
-            np.negative(values, out=values)
-            continue
-        if _within(rows, limit):
-            _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, values)
-        else:
-            block = blocks.load(buffer, rows)
-            _logsumexp(block, scratch[: k * classes].reshape(block.shape), blocks, values)
-        np.subtract(values, picked, out=values)
+    with np.errstate(over="ignore"):  # an overflow only fails the exactness check
+        for start, stop in blocks:
+            k, rows, values = stop - start, x[start:stop], out[start:stop]
+            if not from_logits:
+                np.divide(picked[start:stop], _row_totals(rows, ones), out=values)
+                np.clip(values, EPSILON, 1.0 - EPSILON, out=values)
+                np.log(values, out=values)
+                np.negative(values, out=values)
+            elif not _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, values):
+                block = blocks.load(buffer, rows)
+                _logsumexp(block, scratch[: block.size].reshape(block.shape), blocks, values)
+    if from_logits:
+        np.subtract(out, picked, out=out)
     if class_weight is not None:
         np.multiply(out, _weights(class_weight, dtype)[labels], out=out)
     if valid is not None:
