@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -413,3 +414,14 @@ def test_import_losskit_imports_no_optional_dependency():
     assert new <= {"losskit", "numpy", "array_api_compat"}, new
     for optional in ("torch", "jax", "matplotlib", "sklearn", "rich", "xgboost", "lightgbm", "array_api_strict"):
         assert optional not in new
+
+
+def test_the_objective_on_torch_raises_no_warning_and_keeps_the_graph():
+    torch = pytest.importorskip("torch")
+    y_pred = torch.tensor([[0.5], [1.5]], dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        objective = lk.get("mse")(torch.zeros(2, 1, dtype=torch.float64), y_pred)
+    objective.backward()
+    assert objective.ndim == 0 and objective.item() == pytest.approx((0.25 + 2.25) / 2)
+    assert y_pred.grad.flatten().tolist() == pytest.approx([0.5, 1.5])

@@ -150,7 +150,10 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
     if reduction == "mean_with_sample_weight" and weights is not None:
         return _divide_no_nan(total_loss, xp.sum(xp.broadcast_to(weights, values.shape)), xp)
     count = _size(values)  # a Python int: dividing by it needs no guard against 0 / 0
-    return xp.asarray(total_loss / count) if count else xp.zeros_like(total_loss)
+    if not count:
+        return xp.zeros_like(total_loss)
+    mean = total_loss / count
+    return xp.asarray(mean) if xp is _array.numpy_namespace() else mean  # NumPy's scalar back to a 0-d array
 
 
 def _divide_no_nan(numerator, denominator, xp):
