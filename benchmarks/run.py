@@ -1,7 +1,7 @@
 """losskit against its peers on the CPU: same inputs, one process, median wall time.
 
-    python benchmarks/run.py                           # 200,000 rows: markdown table, JSON in benchmarks/results.json
-    python benchmarks/run.py --rows 1000 20000 200000  # a sweep over input sizes
+    python benchmarks/run.py                # 1e3 to 2e6 rows: markdown tables; JSON in benchmarks/results.json
+    python benchmarks/run.py --rows 200000  # one size
 
 Each row computes one objective (the mean over samples) from the same float32 NumPy inputs.
 losskit runs on NumPy with value checks off (what a training loop would use) and on (the
@@ -9,13 +9,14 @@ default), and with its generic array-API kernels in place of the NumPy fast path
 (``losskit.fast.numpy``), to show what that path buys. PyTorch and JAX (jitted, its result
 waited for) get their own arrays, converted once before timing; scikit-learn metrics take the
 NumPy arrays. Each sample times a loop of calls lasting at least ``--sample-ms``; the figure is
-the median sample divided by the calls in it. The ratio is peer time / losskit time (checks
+the median, over ``--rounds`` rounds of ``--repeats`` samples, of the time per call. The ratio is peer time / losskit time (checks
 off): above 1 means losskit is faster.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -34,22 +35,26 @@ LOSSKIT_COLUMNS = ["losskit", "losskit (checks on)", "losskit (generic kernels)"
 PEERS = ["torch", "jax", "sklearn"]
 
 
-def per_call_ms(fn, repeats: int, sample_ms: float) -> float:
-    """Median over ``repeats`` samples of the time per call, each sample a loop of calls lasting
-    at least ``sample_ms`` (so that microsecond calls are not lost in the clock's resolution)."""
-    fn()  # warm up (and compile, for JAX)
-    calls, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < sample_ms / 1e3 or calls < 1:
-        fn()
-        calls += 1
-    number = max(1, round(calls * sample_ms / 1e3 / elapsed))
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
+def samples_ms(fn, context, repeats: int, sample_ms: float) -> list[float]:
+    """``repeats`` samples of the milliseconds per call of ``fn``, run inside ``context()``, each
+    a loop of calls lasting at least ``sample_ms`` (so that microsecond calls are not lost in the
+    clock's resolution). The samples run back to back, as in a training loop: taking turns
+    between contenders was tried, and it slows JAX (its worker threads go idle between turns)
+    and whoever follows PyTorch (its idle threads spin a while)."""
+    with context():
+        fn()  # warm up (and compile, for JAX)
+        calls, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < sample_ms / 1e3:
             fn()
-        samples.append((time.perf_counter() - start) / number)
-    return 1e3 * statistics.median(samples)
+            calls += 1
+        number = max(1, round(calls * sample_ms / 1e3 / elapsed))
+        samples = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples.append(1e3 * (time.perf_counter() - start) / number)
+    return samples
 
 
 def cases(rows: int, classes: int, rng):
@@ -126,22 +131,35 @@ def cases(rows: int, classes: int, rng):
     ]
 
 
-def measure(rows: int, classes: int, repeats: int, sample_ms: float) -> list[dict]:
+def measure(rows: int, classes: int, rounds: int, repeats: int, sample_ms: float) -> list[dict]:
+    """The median of ``rounds * repeats`` samples per loss and contender. Each round times every
+    loss and contender in turn, so a stall of the (shared) machine spoils one round's samples of
+    one contender, not the figure."""
     rng = np.random.default_rng(0)
-    results = []
+    checks_off = lambda: lk.value_checks(False)  # noqa: E731
+    generic = lambda: mock.patch.dict(fast_numpy._KERNELS, clear=True)  # noqa: E731  (the array-API kernels, as on any other library)
+    contenders = {}
     for title, name, options, y_true, y_pred, peers in cases(rows, classes, rng):
-        loss = lk.get(name, **options)
-        row = {"rows": rows, "loss": title}
-        with lk.value_checks(False):
-            row["losskit"] = per_call_ms(lambda: loss(y_true, y_pred), repeats, sample_ms)
-            with mock.patch.dict(fast_numpy._KERNELS, clear=True):  # the array-API kernels, as on any other library
-                row["losskit (generic kernels)"] = per_call_ms(lambda: loss(y_true, y_pred), repeats, sample_ms)
-        row["losskit (checks on)"] = per_call_ms(lambda: loss(y_true, y_pred), repeats, sample_ms)
-        for peer, factory in peers.items():
-            row[peer] = per_call_ms(factory(y_true, y_pred), repeats, sample_ms)
-        results.append(row)
-        print(f"  {rows} rows: {title}", file=sys.stderr)
-    return results
+        objective = (lambda loss, a, b: lambda: loss(a, b))(lk.get(name, **options), y_true, y_pred)
+        contenders[title] = {
+            "losskit": (objective, checks_off),
+            "losskit (checks on)": (objective, contextlib.nullcontext),
+            "losskit (generic kernels)": (objective, lambda: _both(checks_off(), generic())),
+            **{peer: (factory(y_true, y_pred), contextlib.nullcontext) for peer, factory in peers.items()},
+        }
+    samples = {title: {name: [] for name in runs} for title, runs in contenders.items()}
+    for round_ in range(rounds):
+        for title, runs in contenders.items():
+            for name, (fn, context) in runs.items():
+                samples[title][name] += samples_ms(fn, context, repeats, sample_ms)
+        print(f"  {rows} rows: round {round_ + 1} of {rounds}", file=sys.stderr)
+    return [{"rows": rows, "loss": title, **{name: statistics.median(s) for name, s in runs.items()}} for title, runs in samples.items()]
+
+
+@contextlib.contextmanager
+def _both(first, second):
+    with first, second:
+        yield
 
 
 def table(results: list[dict]) -> str:
@@ -171,9 +189,10 @@ def _ms(value: float) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[200_000], help="input sizes (rows), one table each")
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 20_000, 200_000, 2_000_000], help="input sizes (rows), one table each")
     parser.add_argument("--classes", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=15, help="samples per figure (the median is reported)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every loss and contender")
+    parser.add_argument("--repeats", type=int, default=7, help="samples per contender and round (the median of all is reported)")
     parser.add_argument("--sample-ms", type=float, default=20.0, help="least duration of one sample")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = parser.parse_args()
@@ -185,11 +204,11 @@ def main() -> None:
 
     jax.config.update("jax_platforms", "cpu")
     load_before = os.getloadavg()
-    results = [row for rows in args.rows for row in measure(rows, args.classes, args.repeats, args.sample_ms)]
+    results = [row for rows in args.rows for row in measure(rows, args.classes, args.rounds, args.repeats, args.sample_ms)]
     print(table(results))
     meta = {
         "command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]),
-        "rows": args.rows, "classes": args.classes, "repeats": args.repeats, "sample_ms": args.sample_ms,
+        "rows": args.rows, "classes": args.classes, "rounds": args.rounds, "repeats": args.repeats, "sample_ms": args.sample_ms,
         "machine": platform.platform(), "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
         "load_average": {"before": load_before, "after": os.getloadavg()}, "python": platform.python_version(),
         "losskit": lk.__version__, "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
