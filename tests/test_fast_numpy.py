@@ -370,8 +370,8 @@ def counted(monkeypatch):
 
         return wrapper
 
-    for name, (kernel, accepts) in list(fast_numpy._KERNELS.items()):
-        monkeypatch.setitem(fast_numpy._KERNELS, name, (counting(name, kernel), accepts))
+    for name, (kernel, accepts, option_names) in list(fast_numpy._KERNELS.items()):
+        monkeypatch.setitem(fast_numpy._KERNELS, name, (counting(name, kernel), accepts, option_names))
     return calls
 
 
@@ -420,6 +420,19 @@ def test_the_namespace_chooses_the_library():
 )
 def test_the_dispatch_declines_what_it_does_not_cover(name, y_true, y_pred, options):
     assert fast_numpy.kernel_for(lk.get(name).spec.name, y_true, y_pred, {"axis": -1, **options}) is None
+
+
+@pytest.mark.parametrize("name", FAST_LOSSES)
+def test_each_fast_kernel_takes_exactly_the_generic_kernels_options(name):
+    _, _, option_names = fast_numpy._KERNELS[name]
+    assert option_names == set(lk.get(name).spec.defaults), name
+
+
+def test_an_option_the_fast_kernel_does_not_know_falls_back():
+    """An option added to a generic kernel (and not yet to its fast one) declines the fast path."""
+    args = (np.ones((3, 1)), np.ones((3, 1)))
+    assert fast_numpy.kernel_for("huber", *args, {"delta": 1.0}) is fast_numpy.huber
+    assert fast_numpy.kernel_for("huber", *args, {"delta": 1.0, "new_option": 2}) is None
 
 
 def test_a_wrong_class_weight_count_gets_the_generic_error():

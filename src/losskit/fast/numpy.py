@@ -23,6 +23,7 @@ generic kernel runs. Where the speed comes from:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -39,7 +40,7 @@ SHORT_CLASS_AXIS = 32
 SHORT_ROW = 64
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_KERNELS: dict[str, tuple[Callable, Callable]] = {}
+_KERNELS: dict[str, tuple[Callable, Callable, frozenset[str]]] = {}
 
 
 def kernel_for(name: str, y_true, y_pred, options: dict[str, Any]) -> Callable | None:
@@ -49,18 +50,20 @@ def kernel_for(name: str, y_true, y_pred, options: dict[str, Any]) -> Callable |
         return None
     if y_pred.dtype not in _FLOATS or y_pred.ndim == 0 or y_pred.size == 0:
         return None
-    if options.get("axis", -1) not in (-1, y_pred.ndim - 1):
-        return None
-    kernel, accepts = entry
+    kernel, accepts, option_names = entry
+    if not option_names.issuperset(options) or options.get("axis", -1) not in (-1, y_pred.ndim - 1):
+        return None  # an option the kernel does not know (added to the generic one since), or a class axis not last
     return kernel if accepts(y_true, y_pred, options) else None
 
 
 def fast_kernel(name: str, *, accepts: Callable) -> Callable[[Callable], Callable]:
     """Register the decorated function as the NumPy kernel of loss ``name``; ``accepts(y_true,
-    y_pred, options)`` says which prepared arrays and options it covers."""
+    y_pred, options)`` says which prepared arrays and option values it covers, and its keyword
+    parameters which options."""
 
     def register(kernel: Callable) -> Callable:
-        _KERNELS[name] = (kernel, accepts)
+        option_names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
+        _KERNELS[name] = (kernel, accepts, option_names)
         return kernel
 
     return register
