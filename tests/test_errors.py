@@ -312,3 +312,10 @@ def test_the_environment_variable_sets_the_default(setting, raises):
     else:
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == ["False", "nan"]
+
+
+def test_the_seen_range_in_an_error_ignores_nan_values():
+    with pytest.raises(ValueError, match=r"got min=0\.5, max=0\.5 and 1 NaN$"):
+        lk.mean_squared_error(np.array([[0.0], [1.0]]), np.array([[np.nan], [0.5]]))
+    with pytest.raises(ValueError, match=r"got 2 NaN \(every value\)$"):
+        lk.mean_squared_error(np.zeros(2), np.full(2, np.nan))

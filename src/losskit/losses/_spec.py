@@ -373,7 +373,9 @@ def _describe(x, xp) -> str:
     xf = x if xp.isdtype(x.dtype, "real floating") else xp.astype(x, xp.float64)
     nan = xp.isnan(xf)
     n_nan = int(xp.sum(xp.astype(nan, xp.int64)))
-    clean = xp.where(nan, xp.zeros_like(xf), xf)
-    lo, hi = float(xp.min(clean)), float(xp.max(clean))
+    if n_nan == math.prod(xf.shape):
+        return f"{n_nan} NaN (every value)"
+    lo = float(xp.min(xp.where(nan, xp.full_like(xf, math.inf), xf)))
+    hi = float(xp.max(xp.where(nan, xp.full_like(xf, -math.inf), xf)))
     text = f"min={lo:g}, max={hi:g}"
     return text + (f" and {n_nan} NaN" if n_nan else "")
