@@ -480,7 +480,7 @@ def test_all_within_class_indices():
     ("name", "y_true", "y_pred", "message"),
     [
         ("binary_crossentropy", [[0.0], [2.0]], [[0.5], [0.5]], r"binary_crossentropy: `y_true` must be values in \[0, 1\]; got min=0, max=2"),
-        ("mean_squared_error", [[0.0], [1.0]], [[np.nan], [0.5]], r"mean_squared_error: `y_pred` must be values in \(-inf, inf\); got min=0, max=0.5 and 1 NaN"),
+        ("mean_squared_error", [[0.0], [1.0]], [[np.nan], [0.5]], r"mean_squared_error: `y_pred` must be values in \(-inf, inf\); got min=0.5, max=0.5 and 1 NaN"),
         ("sparse_categorical_crossentropy", [0, 3], [[0.5, 0.5], [0.5, 0.5]], r"sparse_categorical_crossentropy: `y_true` must be integers in \[0, 2\); got min=0, max=3"),
         ("poisson", [[1.0]], [[-np.inf]], r"poisson: `y_pred` must be values in \[0, inf\); got"),
     ],
