@@ -17,6 +17,7 @@ Division by zero (no values, all weights 0, every label ignored) gives 0, never 
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any, Callable
 
 from . import _array, derivatives
@@ -222,6 +223,4 @@ def _first_line(function: Callable) -> str:
 
 
 def _renamed(info: LossInfo, name: str) -> LossInfo:
-    from dataclasses import replace
-
     return replace(info, name=name)

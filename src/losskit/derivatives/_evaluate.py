@@ -50,7 +50,7 @@ def _analytic(spec, options, y_true, y_pred, surrogate):
     if mask is not None:  # masked samples leave the objective, as in the "sum" reduction
         keep = xp.astype(mask, grad.dtype)[..., None]
         grad, hess = grad * keep, hess * keep
-    return Unweighted(xp, grad, hess, grad[..., 0], _restorer(shape, spec.resolve_options(options).get("axis"), xp))
+    return Unweighted(xp, grad, hess, grad[..., 0], _restorer(shape, options.get("axis"), xp))
 
 
 def _restorer(shape: tuple[int, ...], axis: int | None, xp) -> Callable:

@@ -358,13 +358,10 @@ def _check_domain(spec: LossSpec, arg: str, x, domain, xp, *, what: str | None =
         return
     what = what or f"`{arg}`"
     seen = _describe(x, xp)
-    expected = str(domain)
     if isinstance(domain, ClassIndices):
         expected = f"integers in [0, {num_classes})"
-    elif isinstance(domain, Labels):
-        expected = f"values in {domain}"
-    elif isinstance(domain, Interval):
-        expected = f"values in {domain}"
+    else:
+        expected = f"values in {domain}" if isinstance(domain, Labels | Interval) else str(domain)
     raise ValueError(f"{spec.name}: {what} must be {expected}; got {seen}")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from .._array import EPSILON, device, log_sigmoid, log_softmax, one_hot, safe_pow, softplus
+from .._array import EPSILON, device, log_sigmoid, log_softmax, one_hot, safe_pow
 from ._domain import BINARY, CLASS_INDICES, REAL, REAL_OR_MINUS_INF, SIGNED_BINARY, UNIT
 from ._spec import AXIS, NON_NEGATIVE_NUMBER, OPTIONAL_INT, UNIT_NUMBER, Check, define
 
@@ -80,11 +80,8 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
     """
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if from_logits:
-        positive, negative = softplus(-y_pred, xp), softplus(y_pred, xp)
-    else:
-        log_p, log_not_p = _binary_log_likelihoods(y_pred, False, xp)
-        positive, negative = -log_p, -log_not_p
+    log_p, log_not_p = _binary_log_likelihoods(y_pred, from_logits, xp)
+    positive, negative = -log_p, -log_not_p
     if class_weight is not None:
         w = _class_weights("binary_crossentropy", class_weight, 2, y_pred, xp)
         positive, negative = w[1] * positive, w[0] * negative
