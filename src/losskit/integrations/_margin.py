@@ -174,10 +174,7 @@ class Objective:
         self.__name__ = margin_loss.name
 
     def __call__(self, margins_or_y_true, data_or_y_pred, sample_weight=None):
-        if is_library_data(data_or_y_pred):
-            data = data_or_y_pred
-            return self.margin_loss.gradient_hessian(data.get_label(), margins_or_y_true, weights_or_none(data.get_weight()))
-        return self.margin_loss.gradient_hessian(margins_or_y_true, data_or_y_pred, weights_or_none(sample_weight))
+        return self.margin_loss.gradient_hessian(*_labels_margins_weights(margins_or_y_true, data_or_y_pred, sample_weight))
 
     def __repr__(self) -> str:
         return f"{type(self).__module__}.{type(self).__name__}({self.margin_loss.loss!r})"
@@ -195,10 +192,16 @@ class Metric:
         self.__name__ = margin_loss.name
 
     def value(self, margins_or_y_true, data_or_y_pred, sample_weight=None) -> float:
-        if is_library_data(data_or_y_pred):
-            data = data_or_y_pred
-            return self.margin_loss.value(data.get_label(), margins_or_y_true, weights_or_none(data.get_weight()))
-        return self.margin_loss.value(margins_or_y_true, data_or_y_pred, weights_or_none(sample_weight))
+        return self.margin_loss.value(*_labels_margins_weights(margins_or_y_true, data_or_y_pred, sample_weight))
 
     def __repr__(self) -> str:
         return f"{type(self).__module__}.{type(self).__name__}({self.margin_loss.loss!r})"
+
+
+def _labels_margins_weights(margins_or_y_true, data_or_y_pred, sample_weight):
+    """``(y_true, margins, weights)`` from either call form: ``(margins, DMatrix/Dataset)`` of the
+    training APIs or ``(y_true, y_pred, sample_weight)`` of the scikit-learn APIs."""
+    if is_library_data(data_or_y_pred):
+        data = data_or_y_pred
+        return data.get_label(), margins_or_y_true, weights_or_none(data.get_weight())
+    return margins_or_y_true, data_or_y_pred, weights_or_none(sample_weight)
