@@ -114,7 +114,7 @@ def make_head(loss: Loss, task: str, y: np.ndarray, *, n_classes: int = 0, activ
     """
     info = loss.info
     activation = activation or (info.activations[0] if info.activations else "linear")
-    shapes = loss.spec.shapes if loss.spec is not None else "same"
+    shapes = loss.spec.layout.value if loss.spec is not None else "same"
     raw = any(loss.options.get(key) for key in RAW_OUTPUT_OPTIONS)
     if task in ("regression", "counts"):
         n_outputs = 2 if shapes == "mean_variance" else 1
@@ -134,7 +134,7 @@ def make_head(loss: Loss, task: str, y: np.ndarray, *, n_classes: int = 0, activ
         output = "log_probability"
     elif raw:
         output = "logit"
-    elif "margin-based" in info.properties:
+    elif loss.spec is not None and loss.spec.margin_based:
         output = "margin"
     else:
         output = "score"
