@@ -75,6 +75,14 @@ def shape(x: Array) -> tuple[int, ...]:
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
+def extrema(x: Array, xp) -> tuple[Array, Array]:
+    """``(min(x), max(x))``; a NumPy array's own methods skip the namespace wrapper's cost
+    (about 3 us a call on small arrays, which value checks pay on every loss call)."""
+    if type(x) is np.ndarray:
+        return x.min(), x.max()
+    return xp.min(x), xp.max(x)
+
+
 def is_lazy(x: Array) -> bool:
     """True for arrays whose values cannot be read without tracing or computing (jax.jit, dask).
 
