@@ -114,13 +114,20 @@ def kl_divergence(y_true, y_pred, log_input=False):
 
 
 def tweedie(y_true, y_pred, power=1.5, log_input=False):
-    """Unit Tweedie deviance (scikit-learn's mean_tweedie_deviance), averaged over the last axis."""
+    """Unit Tweedie deviance (scikit-learn's mean_tweedie_deviance at every power it takes), averaged over the last axis."""
     y, mu = _f64(y_true, y_pred)
     if log_input:
         mu = np.exp(mu)
-    if power == 1:
+    if power == 0:
+        deviance = (y - mu) ** 2
+    elif power == 1:
         y_log_y_over_mu = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
         deviance = 2.0 * (y_log_y_over_mu - y + mu)
+    elif power == 2:
+        deviance = 2.0 * (np.log(mu / y) + y / mu - 1.0)
+    elif power < 0:
+        p = power
+        deviance = 2.0 * (np.maximum(y, 0) ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
     else:
         p = power
         deviance = 2.0 * (y ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
@@ -240,9 +247,9 @@ def categorical_hinge(y_true, y_pred):
 def cosine_similarity(y_true, y_pred, axis=-1):
     y_true, y_pred = _f64(y_true, y_pred)
     a, b = _last(y_true, axis), _last(y_pred, axis)
-    norm_a = np.sqrt(np.maximum(np.sum(a**2, axis=-1, keepdims=True), 1e-12))
-    norm_b = np.sqrt(np.maximum(np.sum(b**2, axis=-1, keepdims=True), 1e-12))
-    return -np.sum((a / norm_a) * (b / norm_b), axis=-1)
+    norm_a = np.linalg.norm(a, axis=-1, keepdims=True)  # exact (scaled) norms; a zero vector gives 0
+    norm_b = np.linalg.norm(b, axis=-1, keepdims=True)
+    return -np.sum((a / np.where(norm_a > 0, norm_a, 1.0)) * (b / np.where(norm_b > 0, norm_b, 1.0)), axis=-1)
 
 
 def policy_gradient(y_true, y_pred, from_logits=False):

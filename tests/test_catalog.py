@@ -52,7 +52,7 @@ def check(name, y_true, y_pred, options, backend, dtype):
 # ----------------------------------------------------------------------------- the catalog itself
 def test_formulas_cover_the_whole_catalog():
     assert sorted(spec.name for spec in CATALOG) == NAMES
-    assert len(NAMES) == 22
+    assert len(NAMES) == len(CATALOG)
 
 
 def test_keras_short_names_are_the_same_functions():
@@ -162,6 +162,12 @@ VARIANTS = [
     ("tweedie", {"power": 1.0}, _default),
     ("tweedie", {"power": 1.2}, _default),
     ("tweedie", {"power": 1.9}, _default),
+    ("tweedie", {"power": 0.0}, lambda n, r: (r.normal(size=(6, 4)), r.normal(size=(6, 4)))),
+    ("tweedie", {"power": 0.0, "log_input": True}, lambda n, r: (r.normal(size=(6, 4)), r.normal(size=(6, 4)))),
+    ("tweedie", {"power": -1.0}, lambda n, r: (r.normal(size=(6, 4)), r.uniform(0.2, 3.0, size=(6, 4)))),
+    ("tweedie", {"power": 2.0}, lambda n, r: (r.uniform(0.2, 4.0, size=(6, 4)), r.uniform(0.2, 4.0, size=(6, 4)))),
+    ("tweedie", {"power": 3.0}, lambda n, r: (r.uniform(0.2, 4.0, size=(6, 4)), r.uniform(0.2, 4.0, size=(6, 4)))),
+    ("tweedie", {"power": 2.0, "log_input": True}, lambda n, r: (r.uniform(0.2, 4.0, size=(6, 4)), r.normal(size=(6, 4)))),
     ("tweedie", {"log_input": True}, _log_scale),
     ("tweedie", {"power": 1.0, "log_input": True}, _log_scale),
     ("gaussian_nll", {"log_input": True}, _log_scale),
@@ -308,15 +314,51 @@ def test_one_dimensional_inputs_are_one_sample_and_lists_are_numpy():
     assert float(lk.mean_absolute_error(3.0, 1.0)) == 2.0
 
 
-def test_keras_squeezes_one_trailing_unit_axis(backend, dtype):
-    """(N,) against (N, 1): the (N, 1) side loses its unit axis, so both are one sample of N
-    values, as in Keras; (N, 1) against (N, 1) is N samples of one value."""
+def test_keras_expands_the_one_dimensional_side(backend, dtype):
+    """(N,) against (N, 1): the 1-D side gains the unit axis (Keras 3's
+    ``squeeze_or_expand_to_same_rank``), so both are N samples of one value, as (N, 1) against
+    (N, 1) is; ``reduction="none"`` gives N values and a length-N ``sample_weight`` fits."""
     rng = rng_for("squeeze")
     y_true, y_pred = rng.normal(size=7), rng.normal(size=7)
-    one_sample = REFERENCE["mean_squared_error"](rounded(y_true, dtype), rounded(y_pred, dtype))
-    for yt, yp in ((y_true, y_pred[:, None]), (y_true[:, None], y_pred)):
-        out = lk.mean_squared_error(backend.to(yt, dtype), backend.to(yp, dtype))
-        assert_close(out, one_sample, backend, dtype=dtype)
     per_row = REFERENCE["mean_squared_error"](rounded(y_true[:, None], dtype), rounded(y_pred[:, None], dtype))
-    out = lk.mean_squared_error(backend.to(y_true[:, None], dtype), backend.to(y_pred[:, None], dtype))
-    assert_close(out, per_row, backend, dtype=dtype)
+    for yt, yp in ((y_true, y_pred[:, None]), (y_true[:, None], y_pred), (y_true[:, None], y_pred[:, None])):
+        out = lk.mean_squared_error(backend.to(yt, dtype), backend.to(yp, dtype))
+        assert_close(out, per_row, backend, dtype=dtype)
+        none = lk.get("mse", reduction="none")(backend.to(yt, dtype), backend.to(yp, dtype))
+        assert_close(none, per_row, backend, dtype=dtype)
+        w = rng_for("w").uniform(0.5, 2.0, size=7)
+        weighted = lk.get("mse")(backend.to(yt, dtype), backend.to(yp, dtype), sample_weight=backend.to(w, dtype))
+        np.testing.assert_allclose(float(backend.np(weighted)), float(np.mean(w * per_row)), rtol=1e-5)
+    labels, probabilities = rng.integers(0, 2, size=7).astype(float), rng.uniform(0.1, 0.9, size=(7, 1))
+    out = lk.binary_crossentropy(backend.to(labels, dtype), backend.to(probabilities, dtype))
+    assert_close(out, REFERENCE["binary_crossentropy"](rounded(labels[:, None], dtype), rounded(probabilities, dtype)), backend, dtype=dtype)
+    # the other rank differences keep Keras' squeeze: (N, 3, 1) against (N, 3) is N samples of 3
+    y3, p3 = rng.normal(size=(7, 3, 1)), rng.normal(size=(7, 3))
+    assert_close(lk.mean_squared_error(backend.to(y3, dtype), backend.to(p3, dtype)),
+                 REFERENCE["mean_squared_error"](rounded(y3[..., 0], dtype), rounded(p3, dtype)), backend, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"])
+def test_a_keras_class_weight_dict_is_read_by_class_index(name):
+    """``{0: 1.0, 1: 5.0}`` is the weights (1, 5), not its keys (0, 1); a class the dict does not
+    name weighs 1, as in Keras' ``fit(class_weight=...)``."""
+    rng = rng_for(name, "class_weight")
+    y_true, y_pred, _ = make_case(name, rng, batch=8, width=2 if name == "binary_crossentropy" else 3)
+    if name == "binary_crossentropy":
+        y_true, y_pred = y_true[:, :1], y_pred[:, :1]
+        as_dict, as_list = {0: 1.0, 1: 5.0}, [1.0, 5.0]
+    else:
+        as_dict, as_list = {0: 1.0, 1: 5.0}, [1.0, 5.0, 1.0]
+    by_dict = lk.get(name, class_weight=as_dict)(y_true, y_pred)
+    expected = REFERENCE[name](y_true, y_pred, class_weight=as_list).mean()
+    np.testing.assert_allclose(float(by_dict), expected, rtol=1e-12)
+    np.testing.assert_allclose(float(lk.get(name, class_weight=as_list)(y_true, y_pred)), expected, rtol=1e-12)
+    if name == "binary_crossentropy":  # the issue's numbers: 1.147 with the weights, not 0.178 with the keys
+        y, p = np.array([[1.0], [0.0], [1.0], [0.0]]), np.array([[0.9], [0.2], [0.4], [0.6]])
+        assert float(lk.get(name, class_weight={0: 1.0, 1: 5.0})(y, p)) == pytest.approx(
+            np.mean([-5 * np.log(0.9), -np.log(0.8), -5 * np.log(0.4), -np.log(0.4)]), rel=1e-12)
+    with pytest.raises(ValueError, match=f"{name}: `class_weight` names class 7"):
+        lk.get(name, class_weight={7: 2.0})(y_true, y_pred)
+    for bad in ({-1: 1.0}, {0: -1.0}, {"a": 1.0}, {0.5: 1.0}):
+        with pytest.raises(ValueError, match=f"{name}: `class_weight` must be"):
+            lk.get(name, class_weight=bad)

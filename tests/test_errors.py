@@ -46,11 +46,13 @@ def test_shapes_that_would_broadcast_raise_naming_loss_and_both_shapes(name, tru
 
 
 @pytest.mark.parametrize(("true_shape", "pred_shape"), [((5,), (5, 1)), ((5, 1), (5,)), ((5, 3, 1), (5, 3))])
-def test_the_keras_rule_squeezes_one_trailing_unit_axis_instead_of_broadcasting(true_shape, pred_shape, backend):
+def test_the_keras_rule_matches_ranks_instead_of_broadcasting(true_shape, pred_shape, backend):
+    """Keras 3: a 1-D side facing (N, 1) gains the unit axis (N samples of one value); other rank
+    differences of one lose the trailing unit axis."""
     rng = np.random.default_rng(0)
     y_true, y_pred = rng.normal(size=true_shape), rng.normal(size=pred_shape)
     out = lk.mean_squared_error(backend.to(y_true), backend.to(y_pred))
-    flat = (5,) if len(true_shape) + len(pred_shape) == 3 else (5, 3)
+    flat = (5, 1) if len(true_shape) + len(pred_shape) == 3 else (5, 3)
     expected = np.mean((y_true.reshape(flat) - y_pred.reshape(flat)) ** 2, axis=-1)
     np.testing.assert_allclose(backend.np(out), expected, rtol=1e-12)
 
@@ -101,6 +103,7 @@ def test_ignore_class_is_the_one_label_allowed_out_of_range(backend):
 
 @pytest.mark.parametrize("name", ["poisson", "mean_squared_logarithmic_error", "tweedie"])
 def test_negative_targets_raise(name, backend, dtype):
+    """(tweedie with power <= 0 takes any real target: test_catalog's variants.)"""
     y_true = np.array([[1.0, -2.0, 3.0]])
     with pytest.raises(ValueError) as excinfo:
         getattr(lk, name)(backend.to(y_true, dtype), backend.to(np.ones((1, 3)), dtype))
@@ -116,6 +119,9 @@ def test_negative_targets_raise(name, backend, dtype):
         ("hinge", [[2.0, 1.0]], [[0.5, 0.5]], {}, "`y_true`", "{-1, 0, 1}"),
         ("categorical_hinge", [[0.5, 0.5]], [[0.5, 0.5]], {}, "`y_true`", "{0, 1}"),
         ("tweedie", [[1.0, 1.0]], [[0.0, 1.0]], {}, "`y_pred`", "(0, inf)"),
+        ("tweedie", [[0.0, 1.0]], [[1.0, 1.0]], {"power": 2.0}, "`y_true`", "(0, inf)"),  # gamma: y > 0
+        ("tweedie", [[1.0, 1.0]], [[1.0, 0.0]], {"power": 3.0}, "`y_pred`", "(0, inf)"),
+        ("tweedie", [[-1.0, 1.0]], [[0.0, 1.0]], {"power": -1.0}, "`y_pred`", "(0, inf)"),  # y may be negative, mu not
         ("poisson", [[1.0, 1.0]], [[-1.0, 1.0]], {}, "`y_pred`", "[0, inf)"),
         ("gaussian_nll", [[1.0]], [[0.0, -1.0]], {}, "variances of `y_pred`", "[0, inf)"),
     ],
@@ -172,8 +178,8 @@ def test_minus_inf_is_a_mask_only_where_logits_are_expected():
         ("binary_focal_crossentropy", {"alpha": 1.5}, ["`alpha`", "[0, 1]", "got 1.5"]),
         ("quantile", {"quantile": 1.0}, ["`quantile`", "(0, 1)", "got 1.0"]),
         ("quantile", {"quantile": 0}, ["`quantile`", "got 0"]),
-        ("tweedie", {"power": 2.0}, ["`power`", "[1, 2)", "got 2.0"]),
-        ("tweedie", {"power": 0.5}, ["`power`", "got 0.5"]),
+        ("tweedie", {"power": 0.5}, ["`power`", "<= 0 or >= 1", "got 0.5"]),
+        ("tweedie", {"power": float("inf")}, ["`power`", "got inf"]),
         ("tweedie", {"power": True}, ["`power`", "got True"]),
         ("gaussian_nll", {"epsilon": 0}, ["`epsilon`", "positive", "got 0"]),
         ("binary_crossentropy", {"label_smoothing": 1.5}, ["`label_smoothing`", "[0, 1]", "got 1.5"]),
@@ -319,3 +325,26 @@ def test_the_seen_range_in_an_error_ignores_nan_values():
         lk.mean_squared_error(np.array([[0.0], [1.0]]), np.array([[np.nan], [0.5]]))
     with pytest.raises(ValueError, match=r"got 2 NaN \(every value\)$"):
         lk.mean_squared_error(np.zeros(2), np.full(2, np.nan))
+
+
+# ----------------------------------------------------------------------------- what is not an array of real numbers
+@pytest.mark.parametrize("name", ["mean_squared_error", "binary_crossentropy", "sparse_categorical_crossentropy"])
+@pytest.mark.parametrize("arg", ["y_true", "y_pred"])
+@pytest.mark.parametrize(
+    ("bad", "seen"),
+    [(np.array([[1 + 2j, 0.5]]), "complex"), ("abc", "str"), (None, "None"), ({"a": 1}, "dict"), (np.array([["a", "b"]]), "dtype")],
+    ids=["complex", "string", "None", "dict", "string-array"],
+)
+def test_what_is_not_real_numbers_is_refused_naming_the_loss(name, arg, bad, seen):
+    """Complex values would lose their imaginary part; strings, None and dicts would fail deep in NumPy."""
+    y_true, y_pred, _ = make_case(name, np.random.default_rng(0), batch=1, width=2)
+    data = {"y_true": y_true, "y_pred": y_pred, arg: bad}
+    with pytest.raises(ValueError) as excinfo:
+        getattr(lk, name)(data["y_true"], data["y_pred"])
+    assert_mentions(message(excinfo), name, f"`{arg}`", seen)
+
+
+def test_complex_torch_tensors_are_refused():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=r"mean_squared_error: `y_pred` must be real; got complex"):
+        lk.mean_squared_error(torch.zeros(3), torch.zeros(3, dtype=torch.complex64))

@@ -245,3 +245,61 @@ def test_sparse_crossentropy_with_some_labels_ignored_averages_the_rest(backend,
     assert_close(objective, np.float64(kept.mean()), backend, dtype=dtype)
     if gradient is not None:
         assert np.all(gradient[[0, 2]] == 0.0) and np.all(np.isfinite(gradient))
+
+
+# ----------------------------------------------------------------------------- edges found in issue 10
+def test_tweedie_gradient_is_exact_for_tiny_means(backend):
+    """mu = 1e-26 in float32 with y = 0: g = 2 mu^(1-p) = 2e13 (p = 1.5), not NaN (mu^-p overflows)."""
+    y, mu = backend.to(np.zeros((1, 1)), "float32"), backend.to(np.full((1, 1), 1e-26), "float32")
+    with np.errstate(over="ignore"):  # the exact Hessian, -1e39, is beyond float32
+        grad, hess = lk.get("tweedie").gradient_hessian(y, mu)
+    np.testing.assert_allclose(backend.np(grad), [[2e13]], rtol=1e-5)
+    assert not np.isnan(backend.np(hess)).any()
+    for power in (1.2, 3.0):
+        with np.errstate(over="ignore"):
+            grad, hess = lk.get("tweedie", power=power).gradient_hessian(backend.to([[1e-20]], "float32"), mu)
+        assert not np.isnan(backend.np(grad)).any() and not np.isnan(backend.np(hess)).any()
+
+
+def test_gaussian_nll_log_input_huge_residual_and_log_variance(backend, dtype):
+    """Residual 1e20, log-variance 200: 0.5 (200 + 1e40 e^-200) = 100 (r^2 e^-s is inf * 0 in float32)."""
+    loss = lk.get("gaussian_nll", log_input=True)
+    y, raw = backend.to([[1e20]], dtype), backend.to([[0.0, 200.0]], dtype)
+    assert_close(loss.values(y, raw), np.array([100.0]), backend, dtype=dtype, rtol=1e-6)
+    grad, hess = loss.gradient_hessian(y, raw)
+    assert np.isfinite(backend.np(grad)).all() and np.isfinite(backend.np(hess)).all()
+
+
+def test_poisson_log_input_when_both_terms_overflow(backend):
+    """exp(100) and 3e38 * 100 both overflow float32: the loss is +inf (exp dominates), never NaN;
+    a count large enough to dominate gives -inf."""
+    with np.errstate(over="ignore", invalid="ignore"):  # NumPy's fast kernel meets inf - inf, then falls back
+        out = backend.np(lk.poisson(backend.to([[3e38], [1.0]], "float32"), backend.to([[100.0], [100.0]], "float32"), log_input=True))
+    assert out[0] == INF and out[1] == INF
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = backend.np(lk.poisson(backend.to([[3.4e38]], "float32"), backend.to([[89.0]], "float32"), log_input=True))
+    assert not np.isnan(out).any()
+
+
+@pytest.mark.parametrize("name", ["huber", "temporal_difference"])
+def test_a_delta_beyond_float32_is_its_largest_number(name, backend):
+    """delta=1e300 on float32: every finite residual is on the quadratic side (0.5 e^2), not NaN."""
+    y, p = backend.to(np.ones((2, 3)), "float32"), backend.to(np.array([[0.0, 3.0, 1e4]] * 2), "float32")
+    out = getattr(lk, name)(y, p, delta=1e300)
+    assert_close(out, np.full(2, np.mean(0.5 * np.array([1.0, 4.0, 9999.0**2]))), backend, dtype="float32")
+    grad, hess = lk.get(name, delta=1e300).gradient_hessian(y, p)
+    assert np.isfinite(backend.np(grad)).all() and np.isfinite(backend.np(hess)).all()
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-8, 1.0, 1e20, 1e30])
+def test_cosine_similarity_is_scale_free_for_tiny_and_huge_norms(scale, backend, dtype):
+    """The cosine of a vector with itself is 1 whatever its norm (Keras' 1e-12 floor on the squared
+    norm gives 0.01 at norm 1e-8; float32 squares overflow at norm 1e20)."""
+    if dtype == "float32" and scale == 1e-30:
+        scale = 1e-30  # subnormal squares: the scaling makes them exact too
+    v = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    out = lk.cosine_similarity(backend.to(v * scale, dtype), backend.to(2 * v * scale, dtype))
+    assert_close(out, np.full(2, -1.0), backend, dtype=dtype, rtol=1e-6)
+    w = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    assert_close(lk.cosine_similarity(backend.to(w, dtype), backend.to(v * scale, dtype)),
+                 -np.array([-2.0, 3.0]) / np.linalg.norm(v, axis=-1), backend, dtype=dtype, rtol=1e-6)

@@ -92,6 +92,12 @@ def extrema(x: Array, xp) -> tuple[Array, Array]:
     return xp.min(x), xp.max(x)
 
 
+def has_nan(x: Array) -> bool:
+    """Whether a concrete NumPy array holds a NaN, by one reduction (a sum is NaN when any term
+    is, or when +inf and -inf meet: a false alarm only costs the caller its fallback)."""
+    return bool(np.isnan(np.sum(x))) if type(x) is np.ndarray else False
+
+
 def is_lazy(x: Array) -> bool:
     """True for arrays whose values cannot be read without tracing or computing (jax.jit, dask).
 
@@ -176,6 +182,27 @@ def l2_normalize(x: Array, xp, *, axis: int = -1, epsilon: float = SQUARED_NORM_
     """x / sqrt(max(sum(x^2), epsilon)) along ``axis`` (Keras' ``normalize``); zero vectors stay 0."""
     square_sum = xp.sum(xp.square(x), axis=axis, keepdims=True)
     return x / xp.sqrt(xp.clip(square_sum, min=epsilon))
+
+
+def unit_vectors(x: Array, xp, *, axis: int = -1) -> Array:
+    """``x / ||x||`` along ``axis``, exact for vectors of any finite size: ``x`` is divided by
+    ``max|x|`` before squaring, so no square underflows (norms below 1e-19, where ``l2_normalize``'s
+    floor shortens the vector) or overflows (norms above 1e19 in float32). Zero vectors stay 0."""
+    scale = xp.max(xp.abs(x), axis=axis, keepdims=True)
+    nonzero = scale > 0
+    scaled = x / xp.where(nonzero, scale, xp.ones_like(scale))
+    square_sum = xp.sum(xp.square(scaled), axis=axis, keepdims=True)  # in [1, d] where nonzero
+    return scaled / xp.sqrt(xp.where(nonzero, square_sum, xp.ones_like(square_sum)))  # no sqrt'(0) for autodiff
+
+
+def vector_norms(x: Array, xp, *, axis: int = -1) -> Array:
+    """``||x||`` along ``axis`` (kept), by the scaling of :func:`unit_vectors`; inf only where the
+    norm itself exceeds the dtype's range."""
+    scale = xp.max(xp.abs(x), axis=axis, keepdims=True)
+    nonzero = scale > 0
+    scaled = x / xp.where(nonzero, scale, xp.ones_like(scale))
+    square_sum = xp.sum(xp.square(scaled), axis=axis, keepdims=True)
+    return scale * xp.sqrt(xp.where(nonzero, square_sum, xp.ones_like(square_sum)))
 
 
 def one_hot(labels: Array, num_classes: int, xp, *, dtype) -> Array:

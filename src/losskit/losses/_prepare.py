@@ -33,8 +33,8 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
             f"{spec.name}: `y_true` and `y_pred` must come from one array library; "
             f"got y_true {type(y_true).__module__}.{type(y_true).__name__} and y_pred {type(y_pred).__module__}.{type(y_pred).__name__}"
         ) from None
-    y_pred = _array.asarray(y_pred, xp)
-    y_true = _array.asarray(y_true, xp, like=y_pred)
+    y_pred = _real_array(spec, "y_pred", y_pred, xp)
+    y_true = _real_array(spec, "y_true", y_true, xp, like=y_pred)
     dtype = _float_dtype(xp, y_pred, y_true)
     y_pred = _as_float(y_pred, dtype, xp)
     layout = spec.layout
@@ -85,6 +85,39 @@ def restorer(shape: tuple[int, ...], axis: int | None, xp) -> Callable:
     return lambda a: xp.moveaxis(xp.reshape(a, working), -1, axis)
 
 
+def _real_array(spec: LossSpec, arg: str, x, xp, *, like=None):
+    """``x`` as an array of ``xp`` holding real numbers (floating, integer or boolean), or a
+    ValueError naming the loss: complex values would lose their imaginary part in the float cast,
+    and strings, None or dicts would fail deep inside NumPy."""
+    if x is None or isinstance(x, str | bytes | dict):
+        raise ValueError(f"{spec.name}: `{arg}` must be an array of real numbers; got {type(x).__name__} {_short(x)}")
+    try:
+        x = _array.asarray(x, xp, like=like)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{spec.name}: `{arg}` must be an array of real numbers; got {type(x).__name__} ({error})") from None
+    for kind, words in (("complex floating", "complex"),):
+        if xp.isdtype(x.dtype, kind):
+            raise ValueError(
+                f"{spec.name}: `{arg}` must be real; got {words} values ({x.dtype}): losses are real-valued, "
+                "pass the real part or the magnitude explicitly"
+            )
+    if not _is_real_dtype(x.dtype, xp):
+        raise ValueError(f"{spec.name}: `{arg}` must be an array of real numbers; got an array of dtype {x.dtype}")
+    return x
+
+
+def _is_real_dtype(dtype, xp) -> bool:
+    try:
+        return bool(xp.isdtype(dtype, ("real floating", "integral", "bool")))
+    except (TypeError, ValueError):  # object, string and other dtypes the standard does not know
+        return False
+
+
+def _short(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _float_dtype(xp, y_pred, y_true):
     for a in (y_pred, y_true):
         if xp.isdtype(a.dtype, "real floating"):
@@ -106,13 +139,21 @@ def _at_least_1d(x, xp):
 
 
 def _same_shapes(spec: LossSpec, y_true, y_pred, xp):
-    """Keras' rule: squeeze one trailing unit axis when the ranks differ by one; then the
-    shapes must be equal (no silent broadcasting of (N,) against (N, 1) into (N, N))."""
+    """Keras 3's rule (``squeeze_or_expand_to_same_rank``): when the ranks differ by one and the
+    longer side ends in a unit axis, a 1-D other side gains that axis ((N,) against (N, 1) is N
+    samples of one value), any other loses it; then the shapes must be equal (no silent
+    broadcasting of (N,) against (N, 1) into (N, N))."""
     y_true, y_pred = _at_least_1d(y_true, xp), _at_least_1d(y_pred, xp)
     if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
-        y_true = xp.squeeze(y_true, axis=-1)
+        if y_pred.ndim == 1:
+            y_pred = xp.expand_dims(y_pred, axis=-1)
+        else:
+            y_true = xp.squeeze(y_true, axis=-1)
     elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
-        y_pred = xp.squeeze(y_pred, axis=-1)
+        if y_true.ndim == 1:
+            y_true = xp.expand_dims(y_true, axis=-1)
+        else:
+            y_pred = xp.squeeze(y_pred, axis=-1)
     if tuple(y_true.shape) != tuple(y_pred.shape):
         raise ValueError(
             f"{spec.name}: `y_true` and `y_pred` must have the same shape; "
@@ -160,7 +201,7 @@ def _check_values(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp) -> N
     labels = y_true
     if spec.layout is Layout.LABELS and opts.get("ignore_class") is not None:
         labels = xp.where(y_true == opts["ignore_class"], xp.zeros_like(y_true), y_true)
-    _check_domain(spec, "y_true", labels, spec.y_true, xp, num_classes=y_pred.shape[-1])
+    _check_domain(spec, "y_true", labels, spec.y_true_domain(opts), xp, num_classes=y_pred.shape[-1])
 
 
 def _check_domain(spec: LossSpec, arg: str, x, domain, xp, *, what: str | None = None, num_classes: int = 0) -> None:

@@ -44,6 +44,8 @@ class Check:
 
     test: Callable[[Any], bool]
     expected: str
+    #: ``value -> the value the kernels get`` (e.g. a ``{class: weight}`` dict as a tuple), or None.
+    convert: Callable[[Any], Any] | None = None
 
 
 POSITIVE_NUMBER = Check(lambda v: _is_real(v) and v > 0, "a positive number")
@@ -101,6 +103,12 @@ class LossSpec:
     intercept: Intercept = Intercept.LINK_OF_MEAN
     checks: dict[str, Check] = field(default_factory=dict)
     mask: Callable | None = None
+    # ``options -> (y_true domain, y_pred domain)`` where an option changes them (tweedie's power);
+    # None: ``y_true`` and ``y_pred`` above, whatever the options (the raw form's domain still wins)
+    domains: Callable[[dict[str, Any]], tuple[Any, Any]] | None = None
+    # options that every kernel gets clipped to the inputs' largest finite number (huber's ``delta``
+    # of 1e300 is float32's max there: the same loss on every finite input, and no inf * 0)
+    dtype_bounded: tuple[str, ...] = ()
     function: Callable | None = None
     native: bool = True  # False for user losses: their kernel takes no ``xp``
     # ``(y_true, y_pred, *, xp, surrogate=False, **options) -> (gradient, hessian diagonal)`` of
@@ -126,10 +134,22 @@ class LossSpec:
         the value kernel (the reference)."""
         if not self.native:
             return self.kernel(y_true, y_pred, **options)
+        if self.dtype_bounded:
+            options = self.bounded(options, y_pred, xp)
         fast = self.kernels.get(_array.library(xp)) if self.kernels else None
         if fast is not None and fast.covers(y_true, y_pred, options):
-            return fast.kernel(y_true, y_pred, **options)
+            values = fast.kernel(y_true, y_pred, **options)
+            if not _array.has_nan(values):
+                return values
+            # a NaN from a fast kernel (an overflow edge it does not guard, or a NaN input): the
+            # value kernel decides, and it is NaN only for NaN inputs
         return self.kernel(y_true, y_pred, xp=xp, **options)
+
+    def bounded(self, options: dict[str, Any], y_pred, xp) -> dict[str, Any]:
+        """``options`` with those in :attr:`dtype_bounded` clipped to ``y_pred``'s largest number."""
+        top = float(xp.finfo(y_pred.dtype).max)
+        clipped = {k: min(options[k], top) for k in self.dtype_bounded if options.get(k) is not None and options[k] > top}
+        return {**options, **clipped} if clipped else options
 
     # ------------------------------------------------------------------ declaring implementations
     def derivatives(self, *, surrogate: str | None = None) -> Callable[[Callable], Callable]:
@@ -150,6 +170,8 @@ class LossSpec:
             @functools.wraps(kernel)
             def gradient_hessian(y_true, y_pred, *, xp, surrogate=False, **options):
                 extra = {"surrogate": surrogate} if takes_surrogate else {}
+                if self.dtype_bounded:
+                    options = self.bounded(options, y_pred, xp)
                 grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
                 if surrogate:
                     hess = xp.clip(hess, min=HESSIAN_FLOOR)
@@ -181,7 +203,7 @@ class LossSpec:
             name=self.name,
             aliases=self.aliases,
             tasks=self.tasks,
-            y_true_domain=self.y_true,
+            y_true_domain=self.y_true_domain(options),
             y_pred_domain=self.y_pred_domain(options),
             activations=self.final_activations(options),
             properties=self.properties,
@@ -212,6 +234,8 @@ class LossSpec:
             check = self.checks.get(key, BOOLEAN if isinstance(defaults[key], bool) else None)
             if check is not None and not check.test(value):
                 raise ValueError(f"{self.name}: `{key}` must be {check.expected}; got {value!r}")
+            if check is not None and check.convert is not None:
+                resolved[key] = check.convert(value)
         return resolved
 
     @property
@@ -224,8 +248,13 @@ class LossSpec:
         option = self.raw_option
         return option is not None and bool(options.get(option))
 
+    def y_true_domain(self, options: dict[str, Any]):
+        return self.y_true if self.domains is None else self.domains(options)[0]
+
     def y_pred_domain(self, options: dict[str, Any]):
-        return self.link.raw_domain if self.takes_raw(options) else self.y_pred
+        if self.takes_raw(options):
+            return self.link.raw_domain
+        return self.y_pred if self.domains is None else self.domains(options)[1]
 
     def final_activations(self, options: dict[str, Any]) -> tuple[str, ...]:
         return self.link.raw_activations if self.takes_raw(options) else self.activations

@@ -24,25 +24,59 @@ from ._domain import CLASS_INDICES, REAL, UNIT, Layout, Target
 from ._link import LOGIT, SOFTMAX
 from ._spec import AXIS, OPTIONAL_INT, UNIT_NUMBER, Check, define
 
-CLASS_WEIGHT = Check(
-    lambda v: v is None or _is_weight_sequence(v),
-    "None or a sequence of non-negative weights, one per class",
-)
+class IndexedClassWeights(tuple):
+    """A Keras-style ``class_weight`` dict ``{class index: weight}`` as one weight per class
+    ``0..max(index)``; a class it does not name weighs 1 (as Keras' ``fit(class_weight=...)``)."""
+
+    __slots__ = ()
 
 
-def _is_weight_sequence(v) -> bool:
+def _is_weight(w) -> bool:
     try:
-        return len(v) > 0 and not isinstance(v, str) and all(math.isfinite(float(w)) and float(w) >= 0 for w in v)
-    except (TypeError, ValueError):  # no length, or an entry that is not a number
+        return not isinstance(w, str | bool) and math.isfinite(float(w)) and float(w) >= 0
+    except (TypeError, ValueError):  # not a number
         return False
 
 
+def _is_class_index(k) -> bool:
+    return not isinstance(k, bool) and hasattr(k, "__index__") and k.__index__() >= 0
+
+
+def _is_weight_sequence(v) -> bool:
+    if isinstance(v, dict):  # read by class index, never by iterating its keys
+        return len(v) > 0 and all(_is_class_index(k) and _is_weight(w) for k, w in v.items())
+    try:
+        return len(v) > 0 and not isinstance(v, str) and all(_is_weight(w) for w in v)
+    except TypeError:  # no length
+        return False
+
+
+def _indexed(v):
+    """A ``{class index: weight}`` dict as :class:`IndexedClassWeights`; sequences unchanged."""
+    if not isinstance(v, dict):
+        return v
+    weights = {k.__index__(): float(w) for k, w in v.items()}
+    return IndexedClassWeights(weights.get(c, 1.0) for c in range(max(weights) + 1))
+
+
+CLASS_WEIGHT = Check(
+    lambda v: v is None or _is_weight_sequence(v),
+    "None, a sequence of non-negative weights (one per class) or a dict {class index: weight}",
+    convert=_indexed,
+)
+
+
 def class_weights(name, class_weight, num_classes, like, xp):
-    """``class_weight`` as an array in ``like``'s dtype and device; one weight per class."""
-    weights = xp.asarray([float(w) for w in class_weight], dtype=like.dtype, device=device(like))
-    if weights.shape[0] != num_classes:
-        raise ValueError(f"{name}: `class_weight` must have one weight per class ({num_classes}); got {weights.shape[0]}")
-    return weights
+    """``class_weight`` as an array in ``like``'s dtype and device; one weight per class (a dict's
+    classes it does not name weigh 1)."""
+    weights = [float(w) for w in class_weight]
+    if isinstance(class_weight, IndexedClassWeights):
+        if len(weights) > num_classes:
+            raise ValueError(f"{name}: `class_weight` names class {len(weights) - 1}, but there are {num_classes} classes")
+        weights += [1.0] * (num_classes - len(weights))
+    if len(weights) != num_classes:
+        raise ValueError(f"{name}: `class_weight` must have one weight per class ({num_classes}); got {len(weights)}")
+    return xp.asarray(weights, dtype=like.dtype, device=device(like))
 
 
 def smooth_binary(y_true, label_smoothing):

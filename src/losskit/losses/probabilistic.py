@@ -40,8 +40,21 @@ def poisson(y_true, y_pred, *, log_input=False, xp):
     *deviance* (zero at the target) is :func:`tweedie` with ``power=1``.
     """
     if log_input:
-        return xp.mean(xp.exp(y_pred) - y_true * y_pred, axis=-1)
+        return xp.mean(_exp_minus_product(y_true, y_pred, xp), axis=-1)
     return xp.mean(y_pred - y_true * xp.log(y_pred + EPSILON), axis=-1)
+
+
+def _exp_minus_product(y, x, xp):
+    """``exp(x) - y x``; where both terms overflow to inf (a large log-rate and a large count) the
+    sign of the difference comes from comparing their logs, ``x`` and ``log(y) + log(x)``, instead of
+    ``inf - inf = NaN``."""
+    rate, product = xp.exp(x), y * x
+    value = rate - product
+    both = xp.logical_and(xp.isinf(rate), xp.isinf(product))
+    positive = xp.where(both, x, xp.ones_like(x))  # x > 0 and y > 0 wherever both overflow
+    log_product = xp.log(xp.where(both, y, xp.ones_like(y))) + xp.log(positive)
+    inf = xp.full_like(value, math.inf)
+    return xp.where(both, xp.where(x >= log_product, inf, -inf), value)
 
 
 @poisson.derivatives(
@@ -107,7 +120,38 @@ def _kl_divergence_derivatives(y_true, y_pred, *, log_input, surrogate, xp):
     return xp.where(inside, -p / q, zero), xp.where(inside, p / xp.square(q), zero)
 
 
-TWEEDIE_POWER = Check(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v < 2, "a number in [1, 2)")
+TWEEDIE_POWER = Check(
+    lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and (v <= 0 or v >= 1),
+    "a number <= 0 or >= 1 (scikit-learn's powers: 0 normal, 1 Poisson, (1, 2) compound Poisson-Gamma, 2 gamma, > 2)",
+)
+
+
+def _tweedie_domains(options):
+    """scikit-learn's domains for the power: y real for p <= 0, y >= 0 for 1 <= p < 2, y > 0 for
+    p >= 2; mu real for p = 0, mu > 0 otherwise."""
+    power = options.get("power", 1.5)
+    y_domain = REAL if power <= 0 else NON_NEGATIVE if power < 2 else POSITIVE
+    return y_domain, REAL if power == 0 else POSITIVE
+
+
+def _log_positive(y, xp):
+    """log(y) where y > 0, -inf elsewhere (a zero count)."""
+    positive = y > 0
+    return xp.where(positive, xp.log(xp.where(positive, y, xp.ones_like(y))), xp.full_like(y, -math.inf))
+
+
+def _signed_exp(sign, log_size, xp):
+    """``sign * exp(log_size)``, 0 where ``sign`` is 0 (whatever ``log_size`` is)."""
+    return xp.where(sign == 0, xp.zeros_like(log_size), sign * xp.exp(xp.where(sign == 0, xp.zeros_like(log_size), log_size)))
+
+
+def _log_abs_difference(log_a, log_b, xp):
+    """``(sign(a - b), log|a - b|)`` for positive ``a = exp(log_a)`` and ``b = exp(log_b) >= 0``
+    (``log_b = -inf`` for 0), without forming ``a - b``, which loses everything once a term overflows."""
+    difference = log_a - log_b  # +inf where b == 0
+    gap = xp.abs(difference)
+    gap = xp.where(gap > 0, gap, xp.ones_like(gap))  # a == b: the sign is 0 and the size unused
+    return xp.sign(difference), xp.maximum(log_a, log_b) + xp.log1p(-xp.exp(-gap))
 
 
 @define(
@@ -115,52 +159,91 @@ TWEEDIE_POWER = Check(lambda v: isinstance(v, int | float) and not isinstance(v,
     tasks=("counts", "regression"),
     y_true=NON_NEGATIVE,
     y_pred=POSITIVE,
+    domains=_tweedie_domains,
     target=Target.NON_NEGATIVE,
     link=LOG,
     activations=("exponential", "softplus"),
     properties=("probabilistic", "for zero-inflated non-negative targets"),
-    formula="mean(2 (y^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p))); p=1: Poisson deviance",
+    formula="mean(2 (y^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p))); p=0: (y - mu)^2; "
+    "p=1: Poisson deviance; p=2: gamma deviance 2 (log(mu / y) + y / mu - 1)",
     latex=r"\frac{2}{d}\sum_j\Big(\frac{y_j^{2-p}}{(1-p)(2-p)} - \frac{y_j\mu_j^{1-p}}{1-p} + \frac{\mu_j^{2-p}}{2-p}\Big)",
     references=("https://en.wikipedia.org/wiki/Tweedie_distribution", "sklearn.metrics.mean_tweedie_deviance"),
     checks={"power": TWEEDIE_POWER},
 )
 def tweedie(y_true, y_pred, *, power=1.5, log_input=False, xp):
-    """Tweedie deviance with variance power ``power`` in [1, 2) (1 is the Poisson deviance;
-    between 1 and 2, compound Poisson-Gamma): zero at the target, equal to scikit-learn's
-    ``mean_tweedie_deviance``. ``log_input=True`` takes ``log(mu)``, the stable form XGBoost
-    and LightGBM use.
+    """Tweedie deviance with variance power ``power``, zero at the target and equal to
+    scikit-learn's ``mean_tweedie_deviance`` at every power it accepts: ``power <= 0`` (0 is the
+    squared error, the normal deviance), 1 (the Poisson deviance), between 1 and 2 (compound
+    Poisson-Gamma, ``y >= 0``), 2 (the gamma deviance) and above 2 (``y > 0``; 3 is inverse
+    Gaussian). ``log_input=True`` takes ``log(mu)``, the stable form XGBoost and LightGBM use.
+    Powers of ``mu`` are ``exp`` of multiples of ``log(mu)``, and ``y mu^(1-p)`` is 0 at a zero count
+    however small ``mu`` is.
     """
-    log_mu = y_pred if log_input else xp.log(y_pred)
     mu = xp.exp(y_pred) if log_input else y_pred
+    if power == 0:
+        return xp.mean(xp.square(y_true - mu), axis=-1)
+    log_mu = y_pred if log_input else xp.log(y_pred)
     if power == 1:
         deviance = 2.0 * (xlogy(y_true, y_true, xp) - y_true * log_mu - y_true + mu)
+    elif power == 2:
+        deviance = 2.0 * (log_mu - _log_positive(y_true, xp) + xp.exp(_log_positive(y_true, xp) - log_mu) - 1.0)
     else:
         one, two = 1.0 - power, 2.0 - power
         y_term = xp.clip(y_true, min=0.0) ** two / (one * two)
-        deviance = 2.0 * (y_term - y_true * xp.exp(one * log_mu) / one + xp.exp(two * log_mu) / two)
+        if power < 0:  # y may be negative; mu^(1-p) has no pole at 0
+            cross = y_true * xp.exp(one * log_mu)
+        else:
+            cross = xp.exp(_log_positive(y_true, xp) + one * log_mu)
+        deviance = 2.0 * (y_term - cross / one + xp.exp(two * log_mu) / two)
     return xp.mean(deviance, axis=-1)
 
 
 @tweedie.derivatives(
-    surrogate="Fisher 2 mu^-power / d for means mu (the exact Hessian is negative where mu > power y / (power - 1), "
-    "and 0 at zero counts for power 1); log_input: exact (positive)",
+    surrogate="Fisher information: 2 mu^-power / d for means mu (the exact Hessian is negative where "
+    "mu > power y / (power - 1), and 0 at zero counts for power 1), 2 mu^(2-power) / d for log-means where "
+    "power < 1 or > 2 (the exact one, used for 1 <= power <= 2, is positive there)",
 )
 def _tweedie_derivatives(y_true, y_pred, *, power, log_input, surrogate, xp):
     """Means ``mu``: ``g = 2 mu^-p (mu - y) / d``, ``h = 2 mu^(-p-1) (p y + (1 - p) mu) / d``.
-    Log-means ``x`` (``mu = exp(x)``): ``g = 2 (mu^(2-p) - y mu^(1-p)) / d``,
-    ``h = 2 ((2 - p) mu^(2-p) + (p - 1) y mu^(1-p)) / d``: positive, XGBoost's ``reg:tweedie``."""
+    Log-means ``x`` (``mu = exp(x)``): ``g = 2 mu^(1-p) (mu - y) / d``,
+    ``h = 2 ((2 - p) mu^(2-p) + (p - 1) y mu^(1-p)) / d``: positive for 1 <= p <= 2, XGBoost's
+    ``reg:tweedie``. For ``p > 0`` each is ``sign * exp(log|.|)`` with ``log|mu - y|`` from the logs,
+    so a tiny mean gives the exact large gradient (``2e13`` at ``mu = 1e-26`` in float32, p = 1.5),
+    never ``inf * 0``."""
     d = y_pred.shape[-1]
+    if power <= 0:  # y may be negative: the plain forms (no pole at mu = 0)
+        mu = xp.exp(y_pred) if log_input else y_pred
+        if power == 0:
+            if log_input:  # (y - e^x)^2
+                hess = 2.0 * xp.square(mu) if surrogate else 2.0 * mu * (2.0 * mu - y_true)
+                return 2.0 * mu * (mu - y_true) / d, hess / d
+            return 2.0 * (mu - y_true) / d, xp.full_like(mu, 2.0 / d)
+        log_mu = y_pred if log_input else xp.log(y_pred)
+        mu_1, mu_0 = xp.exp((1.0 - power) * log_mu), xp.exp(-power * log_mu)
+        if log_input:
+            grad = 2.0 * mu_1 * (mu - y_true)
+            fisher = 2.0 * mu_1 * mu
+            exact = 2.0 * ((2.0 - power) * mu_1 * mu + (power - 1.0) * y_true * mu_1)
+            return grad / d, (fisher if surrogate else exact) / d
+        grad = 2.0 * mu_0 * (mu - y_true)
+        exact = 2.0 * mu_0 * (power * y_true / mu + (1.0 - power))
+        return grad / d, (2.0 * mu_0 if surrogate else exact) / d
     log_mu = y_pred if log_input else xp.log(y_pred)
-    mu_1 = xp.exp((1.0 - power) * log_mu)
+    log_y = _log_positive(y_true, xp)
+    sign, log_gap = _log_abs_difference(log_mu, log_y, xp)  # mu - y
     if log_input:
+        grad = 2.0 * _signed_exp(sign, (1.0 - power) * log_mu + log_gap, xp)
         mu_2 = xp.exp((2.0 - power) * log_mu)
-        grad = 2.0 * (mu_2 - y_true * mu_1)
-        return grad / d, 2.0 * ((2.0 - power) * mu_2 + (power - 1.0) * y_true * mu_1) / d
-    mu_0 = xp.exp(-power * log_mu)
-    grad = 2.0 * (mu_1 - y_true * mu_0)
+        y_mu_1 = xp.exp(log_y + (1.0 - power) * log_mu)
+        if surrogate and not 1.0 <= power <= 2.0:
+            return grad / d, 2.0 * mu_2 / d
+        return grad / d, 2.0 * ((2.0 - power) * mu_2 + (power - 1.0) * y_mu_1) / d
+    grad = 2.0 * _signed_exp(sign, log_gap - power * log_mu, xp)
     if surrogate:
-        return grad / d, 2.0 * mu_0 / d
-    return grad / d, 2.0 * mu_0 * (power * y_true / y_pred + (1.0 - power)) / d
+        return grad / d, 2.0 * xp.exp(-power * log_mu) / d
+    curvature = power * y_true + (1.0 - power) * y_pred  # h = 2 mu^(-p-1) (p y + (1 - p) mu)
+    size = xp.log(xp.where(curvature == 0, xp.ones_like(curvature), xp.abs(curvature)))
+    return grad / d, 2.0 * _signed_exp(xp.sign(curvature), size - (power + 1.0) * log_mu, xp) / d
 
 
 @define(
@@ -191,7 +274,8 @@ def gaussian_nll(y_true, y_pred, *, log_input=False, full=False, epsilon=1e-6, x
     mean, spread = y_pred[..., :d], y_pred[..., d:]
     if log_input:
         log_var = xp.clip(spread, min=math.log(epsilon))
-        loss = 0.5 * (log_var + xp.square(y_true - mean) * xp.exp(-log_var))
+        # (r exp(-s/2))^2, not r^2 exp(-s): a residual of 1e20 with log-variance 200 is inf * 0 in float32
+        loss = 0.5 * (log_var + xp.square((y_true - mean) * xp.exp(-0.5 * log_var)))
     else:
         var = xp.clip(spread, min=epsilon)
         loss = 0.5 * (xp.log(var) + xp.square(y_true - mean) / var)
@@ -217,7 +301,7 @@ def _gaussian_nll_derivatives(y_true, y_pred, *, log_input, full, epsilon, surro
         floor = math.log(epsilon)
         inside = spread >= floor
         precision = xp.exp(-xp.clip(spread, min=floor))
-        scaled = xp.square(residual) * precision
+        scaled = xp.square(residual * xp.exp(-0.5 * xp.clip(spread, min=floor)))  # r^2 e^-s without inf * 0
         grad_spread = xp.where(inside, 0.5 * (1.0 - scaled), zero)
         hess_spread = xp.full_like(spread, 0.5) if surrogate else xp.where(inside, 0.5 * scaled, zero)
     else:

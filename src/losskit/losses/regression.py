@@ -154,6 +154,7 @@ def _mean_squared_logarithmic_error_derivatives(y_true, y_pred, *, surrogate, xp
     latex=r"\frac{1}{d}\sum_j \begin{cases}\frac12 e_j^2 & |e_j|\le\delta\\ \delta(|e_j|-\frac12\delta) & \text{otherwise}\end{cases}",
     references=("https://en.wikipedia.org/wiki/Huber_loss",),
     checks={"delta": POSITIVE_NUMBER},
+    dtype_bounded=("delta",),
 )
 def huber(y_true, y_pred, *, delta=1.0, xp):
     """Huber loss: quadratic for errors up to ``delta``, linear beyond.
@@ -179,7 +180,8 @@ def _huber_derivatives(y_true, y_pred, *, delta, surrogate, xp):
 
 def huber_terms(abs_error, delta, xp):
     """Elementwise Huber of ``|e|``. Same as ``where(|e| <= delta, e**2 / 2, delta * (|e| - delta / 2))``
-    but without evaluating (and differentiating) both branches."""
+    but without evaluating (and differentiating) both branches. The record bounds ``delta`` by the
+    dtype's largest number (``dtype_bounded``): 1e300 on float32 would be inf, and ``inf * 0`` NaN."""
     quadratic = xp.clip(abs_error, max=delta)
     return 0.5 * xp.square(quadratic) + delta * (abs_error - quadratic)
 

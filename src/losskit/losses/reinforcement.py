@@ -63,6 +63,7 @@ def _policy_gradient_derivatives(y_true, y_pred, *, from_logits, surrogate, xp):
     latex=r"\frac{1}{d}\sum_j \ell_\delta\big(r + \gamma \max_{a'} Q'(s', a') - Q(s, a)\big)",
     references=("Mnih et al., Human-level control through deep reinforcement learning, 2015.",),
     checks={"delta": OPTIONAL_POSITIVE},
+    dtype_bounded=("delta",),
 )
 def temporal_difference(y_true, y_pred, *, delta=1.0, xp):
     """Q-learning TD loss: ``y_true`` is the TD target ``r + gamma * (1 - done) * max Q'(s', .)``,
