@@ -20,7 +20,8 @@ def _one_hot(rng, batch, width):
 
 def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 4):
     shape = (batch, width)
-    if name in ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "quantile", "temporal_difference", "cosine_similarity"):
+    if name in ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh", "quantile", "temporal_difference", "cosine_similarity",
+                "smooth_l1"):
         return rng.normal(size=shape), rng.normal(size=shape), {}
     if name == "mean_absolute_percentage_error":
         return rng.uniform(0.5, 3.0, size=shape) * rng.choice([-1, 1], size=shape), rng.normal(size=shape), {}
@@ -30,17 +31,27 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return rng.poisson(2.0, size=shape).astype(float), rng.uniform(0.2, 4.0, size=shape), {}
     if name == "gaussian_nll":
         return rng.normal(size=shape), np.concatenate([rng.normal(size=shape), rng.uniform(0.2, 2.0, size=shape)], axis=-1), {}
-    if name == "kl_divergence":
+    if name == "generalized_kl_divergence":
+        return rng.uniform(0.0, 3.0, size=shape), rng.uniform(0.2, 3.0, size=shape), {}
+    if name in ("kl_divergence", "jensen_shannon"):
         return _probs(rng, shape), _probs(rng, shape), {}
     if name in ("binary_crossentropy", "binary_focal_crossentropy"):
         return rng.integers(0, 2, size=shape).astype(float), rng.uniform(0.02, 0.98, size=shape), {}
-    if name in ("hinge", "squared_hinge"):
+    if name == "multilabel_soft_margin":
+        return rng.integers(0, 2, size=shape).astype(float), rng.normal(scale=2.0, size=shape), {}
+    if name in ("hinge", "squared_hinge", "soft_margin", "perceptron"):
         return rng.choice([-1.0, 1.0], size=shape), rng.normal(size=shape), {}
     if name in ("categorical_crossentropy", "categorical_focal_crossentropy"):
         return _one_hot(rng, batch, width), _probs(rng, shape), {}
     if name == "categorical_hinge":
         return _one_hot(rng, batch, width), rng.normal(size=shape), {}
-    if name == "sparse_categorical_crossentropy":
+    if name == "nll":
+        return rng.integers(0, width, size=batch), np.log(_probs(rng, shape)), {}
+    if name in ("multiclass_hinge", "multi_margin", "sparsemax"):
+        return rng.integers(0, width, size=batch), rng.normal(scale=1.5, size=shape), {}
+    if name == "poly1_crossentropy":
+        return _one_hot(rng, batch, width), _probs(rng, shape), {}
+    if name in ("sparse_categorical_crossentropy", "generalized_crossentropy", "sparse_categorical_focal_crossentropy"):
         return rng.integers(0, width, size=batch), _probs(rng, shape), {}
     if name == "policy_gradient":
         return _one_hot(rng, batch, width) * rng.normal(size=(batch, 1)), _probs(rng, shape), {}

@@ -266,6 +266,129 @@ def temporal_difference(y_true, y_pred, delta=1.0):
     return np.mean(_huber_elementwise(error, delta), axis=-1)
 
 
+# ----------------------------------------------------------------------------- issue 10: the grown catalog
+def smooth_l1(y_true, y_pred, beta=1.0):
+    """PyTorch's SmoothL1Loss per element: 0.5 e^2 / beta if |e| < beta else |e| - 0.5 beta."""
+    y_true, y_pred = _f64(y_true, y_pred)
+    a = np.abs(y_pred - y_true)
+    if beta == 0:
+        return np.mean(a, axis=-1)
+    return np.mean(np.where(a < beta, 0.5 * a**2 / beta, a - 0.5 * beta), axis=-1)
+
+
+def generalized_kl_divergence(y_true, y_pred, log_input=False):
+    t, q = _f64(y_true, y_pred)
+    if log_input:
+        q = np.exp(q)
+    t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0)
+    return np.sum(t_log_t - t * np.log(q) - t + q, axis=-1)
+
+
+def jensen_shannon(y_true, y_pred):
+    """0.5 KL(p || m) + 0.5 KL(q || m), m the average; q clipped to [1e-7, 1]."""
+    p, q = _f64(y_true, y_pred)
+    q = np.clip(q, EPS, 1.0)
+    m = 0.5 * (p + q)
+
+    def kl(a, b):
+        return np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0) / b), 0.0), axis=-1)
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+def soft_margin(y_true, y_pred):
+    y_true, y_pred = _f64(y_true, y_pred)
+    return np.mean(np.logaddexp(0.0, -_signed(y_true) * y_pred), axis=-1)
+
+
+def perceptron(y_true, y_pred):
+    y_true, y_pred = _f64(y_true, y_pred)
+    return np.mean(np.maximum(-_signed(y_true) * y_pred, 0.0), axis=-1)
+
+
+def multilabel_soft_margin(y_true, y_pred, class_weight=None):
+    y, x = _f64(y_true, y_pred)
+    terms = -(y * _log_sigmoid(x) + (1.0 - y) * _log_sigmoid(-x))
+    return np.mean(_class_weighted(terms, class_weight), axis=-1)
+
+
+def _labels(y_true, y_pred):
+    labels = np.asarray(y_true)
+    (x,) = _f64(y_pred)
+    if labels.ndim == x.ndim:
+        labels = labels[..., 0]
+    return labels.astype(np.int64), x
+
+
+def _at(x, labels):
+    return np.take_along_axis(x, labels[..., None], axis=-1)[..., 0]
+
+
+def nll(y_true, y_pred, ignore_class=None, class_weight=None):
+    labels, x = _labels(y_true, y_pred)
+    ignored = np.zeros(labels.shape, bool) if ignore_class is None else labels == ignore_class
+    safe = np.where(ignored, 0, labels)
+    weight = 1.0 if class_weight is None else np.asarray(class_weight, dtype=np.float64)[safe]
+    return np.where(ignored, 0.0, -weight * _at(x, safe))
+
+
+def multiclass_hinge(y_true, y_pred):
+    """Crammer-Singer: max(0, 1 + max over the other classes - the true class's score)."""
+    labels, x = _labels(y_true, y_pred)
+    others = np.where(np.arange(x.shape[-1]) == labels[..., None], -np.inf, x)
+    return np.maximum(0.0, 1.0 + others.max(axis=-1) - _at(x, labels))
+
+
+def multi_margin(y_true, y_pred, margin=1.0, p=1, class_weight=None):
+    """PyTorch's MultiMarginLoss: sum over c != y of max(0, margin - x_y + x_c)^p / C, times w[y]."""
+    labels, x = _labels(y_true, y_pred)
+    c = x.shape[-1]
+    slack = np.maximum(0.0, margin - _at(x, labels)[..., None] + x) ** p
+    slack = np.where(np.arange(c) == labels[..., None], 0.0, slack)
+    weight = 1.0 if class_weight is None else np.asarray(class_weight, dtype=np.float64)[labels]
+    return weight * slack.sum(axis=-1) / c
+
+
+def _sparsemax(z):
+    """Sparsemax by bisection on the threshold (an algorithm independent of the sort losskit uses)."""
+    low, high = z.max(axis=-1, keepdims=True) - 1.0, z.max(axis=-1, keepdims=True)
+    for _ in range(200):
+        tau = 0.5 * (low + high)
+        too_much = np.maximum(z - tau, 0.0).sum(axis=-1, keepdims=True) > 1.0
+        low, high = np.where(too_much, tau, low), np.where(too_much, high, tau)
+    p = np.maximum(z - 0.5 * (low + high), 0.0)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def sparsemax(y_true, y_pred):
+    """The Fenchel-Young form: p . z - |p|^2 / 2 + 1/2 - z_y with p = sparsemax(z) (Blondel et al.)."""
+    labels, z = _labels(y_true, y_pred)
+    p = _sparsemax(z)
+    return np.sum(p * z, axis=-1) - 0.5 * np.sum(p**2, axis=-1) + 0.5 - _at(z, labels)
+
+
+def poly1_crossentropy(y_true, y_pred, epsilon=2.0, from_logits=False):
+    y, x = _f64(y_true, y_pred)
+    log_p = _log_probabilities(x, from_logits)
+    return -np.sum(_plogq(y, log_p), axis=-1) + epsilon * (1.0 - np.sum(y * np.exp(log_p), axis=-1))
+
+
+def generalized_crossentropy(y_true, y_pred, q=0.5, from_logits=False):
+    """Keras' CategoricalGeneralizedCrossEntropy: (1 - p_y^q) / q, probabilities used as given."""
+    labels, x = _labels(y_true, y_pred)
+    p = np.exp(_at(_log_softmax(x), labels)) if from_logits else _at(x, labels)
+    return (1.0 - p**q) / q
+
+
+def sparse_categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, ignore_class=None, class_weight=None):
+    labels, x = _labels(y_true, y_pred)
+    ignored = np.zeros(labels.shape, bool) if ignore_class is None else labels == ignore_class
+    safe = np.where(ignored, 0, labels)
+    log_p = _at(_log_probabilities(x, from_logits), safe)
+    weight = 1.0 if class_weight is None else np.asarray(class_weight, dtype=np.float64)[safe]
+    return np.where(ignored, 0.0, -alpha * weight * (1.0 - np.exp(log_p)) ** gamma * log_p)
+
+
 REFERENCE = {
     f.__name__: f
     for f in (
@@ -291,5 +414,18 @@ REFERENCE = {
         cosine_similarity,
         policy_gradient,
         temporal_difference,
+        smooth_l1,
+        generalized_kl_divergence,
+        jensen_shannon,
+        soft_margin,
+        perceptron,
+        multilabel_soft_margin,
+        nll,
+        multiclass_hinge,
+        multi_margin,
+        sparsemax,
+        poly1_crossentropy,
+        generalized_crossentropy,
+        sparse_categorical_focal_crossentropy,
     )
 }

@@ -21,6 +21,7 @@ NAMES = sorted(REFERENCE)
 LOGIT_LOSSES = {
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "categorical_focal_crossentropy", "policy_gradient",
+    "poly1_crossentropy", "generalized_crossentropy", "sparse_categorical_focal_crossentropy",
 }  # fmt: skip
 AXIS_LOSSES = sorted(name for name in NAMES if "axis" in lk.get(name).options)
 
@@ -207,6 +208,33 @@ VARIANTS = [
     ("policy_gradient", {"from_logits": True}, _with_logits),
     ("temporal_difference", {"delta": None}, _default),
     ("temporal_difference", {"delta": 0.5}, _default),
+    ("smooth_l1", {"beta": 0.3}, _default),
+    ("smooth_l1", {"beta": 0.0}, _default),
+    ("smooth_l1", {"beta": 4.0}, _default),
+    ("generalized_kl_divergence", {"log_input": True}, lambda n, r: (r.uniform(0.0, 3.0, size=(6, 4)), r.normal(size=(6, 4)))),
+    ("generalized_kl_divergence", {}, lambda n, r: (np.where(r.uniform(size=(6, 4)) < 0.3, 0.0, r.uniform(0, 3, size=(6, 4))), r.uniform(0.2, 3, size=(6, 4)))),
+    ("jensen_shannon", {}, lambda n, r: (np.eye(4)[r.integers(0, 4, size=6)], np.eye(4)[r.integers(0, 4, size=6)] * 0.7 + 0.075)),
+    ("soft_margin", {}, _zero_one_labels),
+    ("perceptron", {}, _zero_one_labels),
+    ("multilabel_soft_margin", {"class_weight": [1.0, 2.0, 0.5, 3.0]}, _default),
+    ("multilabel_soft_margin", {}, _soft_targets),
+    ("nll", {"ignore_class": -100}, _ignored_labels(-100)),
+    ("nll", {"class_weight": [1.0, 2.0, 0.5, 3.0], "ignore_class": 2}, _default),
+    ("nll", {}, _labels_with_trailing_axis),
+    ("multi_margin", {"margin": 0.5}, _default),
+    ("multi_margin", {"p": 2, "margin": 2.0}, _default),
+    ("multi_margin", {"class_weight": [1.0, 2.0, 0.5, 3.0]}, _default),
+    ("poly1_crossentropy", {"epsilon": -1.0}, _default),
+    ("poly1_crossentropy", {"from_logits": True}, _with_logits),
+    ("poly1_crossentropy", {"from_logits": True, "epsilon": 0.5}, _with_logits),
+    ("poly1_crossentropy", {}, _unnormalised),
+    ("generalized_crossentropy", {"q": 0.7}, _default),
+    ("generalized_crossentropy", {"q": 1.0, "from_logits": True}, _with_logits),
+    ("generalized_crossentropy", {"from_logits": True}, _with_logits),
+    ("sparse_categorical_focal_crossentropy", {"from_logits": True}, _with_logits),
+    ("sparse_categorical_focal_crossentropy", {"alpha": 0.5, "gamma": 0.5}, _default),
+    ("sparse_categorical_focal_crossentropy", {"ignore_class": -1, "class_weight": [1.0, 2.0, 0.5, 3.0]}, _ignored_labels(-1)),
+    ("sparse_categorical_focal_crossentropy", {"from_logits": True, "gamma": 0.0}, _with_logits),
 ]
 
 

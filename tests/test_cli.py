@@ -39,7 +39,7 @@ def test_list_shows_every_loss_with_task_and_aliases():
     assert "bce" in rows["binary_crossentropy"] and "binary, multilabel" in rows["binary_crossentropy"]
     assert "counts" in rows["poisson"]
     listed = json.loads(run("list", "--task", "counts", "--json").stdout)
-    assert {row["name"] for row in listed} == {"poisson", "tweedie"}
+    assert {row["name"] for row in listed} == {"poisson", "tweedie", "generalized_kl_divergence"}
 
 
 def test_info_shows_formula_domains_activations_and_options():

@@ -64,10 +64,15 @@ def test_labels_and_properties():
     def having(prop):
         return {s.name for s in CATALOG if prop in s.properties}
 
-    assert having("margin-based") == {"hinge", "squared_hinge", "categorical_hinge"}
-    assert having("needs one-hot labels") == {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge"}
-    assert having("needs integer labels") == {"sparse_categorical_crossentropy"}
-    assert having("robust to outliers") == {"mean_absolute_error", "huber", "log_cosh", "quantile"}
+    assert having("margin-based") == {
+        "hinge", "squared_hinge", "categorical_hinge", "soft_margin", "perceptron", "multiclass_hinge", "multi_margin", "sparsemax",
+    }  # fmt: skip
+    assert having("needs one-hot labels") == {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "poly1_crossentropy"}
+    assert having("needs integer labels") == {
+        "sparse_categorical_crossentropy", "sparse_categorical_focal_crossentropy", "generalized_crossentropy", "nll",
+        "multiclass_hinge", "multi_margin", "sparsemax",
+    }  # fmt: skip
+    assert having("robust to outliers") == {"mean_absolute_error", "huber", "log_cosh", "quantile", "smooth_l1"}
     assert {"binary_crossentropy", "categorical_crossentropy", "poisson", "gaussian_nll"} <= having("probabilistic")
     assert str(lk.get("hinge").info.y_true_domain) == "{-1, 0, 1}"
     assert isinstance(lk.get("scce").info.y_true_domain, ClassIndices)

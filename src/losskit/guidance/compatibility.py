@@ -203,7 +203,7 @@ def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, d
 
 def predicts_distribution(spec: LossSpec) -> bool:
     """Whether ``y_pred`` is a distribution over classes (probabilities from a softmax)."""
-    return spec.link.activation == "softmax" and spec.y_pred == UNIT
+    return spec.y_pred == UNIT and (spec.link.activation == "softmax" or "softmax" in spec.activations)
 
 
 def _fits(domain, rng: Interval) -> bool:

@@ -147,6 +147,8 @@ def _sparse(loss, yt, yp) -> list[Finding]:
     findings = _class_labels(name, kept, classes)
     if not findings and kept.size:
         findings += _imbalance(name, spec, options, np.bincount(kept.astype(np.int64), minlength=classes))
+    if not predicts_distribution(spec):  # scores (margin losses) or log-probabilities (nll): no probability rows to check
+        return findings
     return findings + _distribution_pred(name, spec, options, yp)
 
 
@@ -326,8 +328,8 @@ def _rows_sum_to_one(name: str, arg: str, x: np.ndarray, fix: str) -> list[Findi
 
 
 def _binary_pred(name, spec, options, yp) -> list[Finding]:
-    if not yp.size:
-        return []
+    if not yp.size or (not spec.takes_raw(options) and spec.y_pred_domain(options) != UNIT):
+        return []  # a loss that takes only logits (multilabel_soft_margin): any real value fits
     if spec.takes_raw(options):
         if yp.size > 1 and yp.min() >= 0 and yp.max() <= 1:
             return [Finding(

@@ -14,7 +14,11 @@ OPTION_HELP = {
     "ignore_class": "a label whose samples count neither in the loss nor in the mean",
     "delta": "the error at which the loss turns from squared to linear",
     "quantile": "the quantile the loss estimates, in (0, 1)",
-    "power": "the Tweedie variance power p in [1, 2): variance ~ mean^p",
+    "power": "the Tweedie variance power p (<= 0 or >= 1; 0 normal, 1 Poisson, 2 gamma, 3 inverse Gaussian): variance ~ mean^p",
+    "beta": "the error below which the loss is quadratic (0 gives the absolute error)",
+    "q": "the power of p_y in (1 - p_y^q) / q: near 0 crossentropy, 1 robust to noisy labels",
+    "p": "the power of each margin shortfall: 1 (hinge) or 2 (squared hinge)",
+    "margin": "the score gap the true class must keep over the others (or dissimilar pairs apart)",
     "full": "add the constant 0.5 log(2 pi), giving the exact negative log-likelihood",
     "epsilon": "the smallest variance: smaller ones are clamped to it",
 }

@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..losses._domain import Interval, Layout, Target
+from ..losses._domain import LOG_PROBABILITY, Interval, Layout, Target
 from ..losses._link import LOGIT
 from ..registry import get
 from .compatibility import predicts_distribution
@@ -80,6 +80,8 @@ def kinds(loss: Any) -> tuple[str, ...]:
         return ("margin",)
     if predicts_distribution(spec) or spec.link.name == "logit":
         return ("margin", "probability") if spec.takes_raw(loss.options) else ("probability", "margin")
+    if spec.y_pred == LOG_PROBABILITY:  # nll: log-probabilities of the classes
+        return ("probability", "margin")
     return ("residual",)
 
 
@@ -163,6 +165,8 @@ def _layout(loss, kind: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndar
         return lambda x: (np.ones((x.size, 1)), to_raw(_true_class_probability(x, kind)[:, None]))
     if predicts_distribution(spec):
         to_pred = lambda x: to_raw(_two_class_probabilities(x, kind))  # noqa: E731
+    elif spec.y_pred == LOG_PROBABILITY:  # the log of the same two-class probabilities (kept off log 0)
+        to_pred = lambda x: np.log(np.clip(_two_class_probabilities(x, kind), 1e-12, 1.0))  # noqa: E731
     else:
         to_pred = _two_class_scores
     if spec.layout is Layout.LABELS:

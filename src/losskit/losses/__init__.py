@@ -7,10 +7,18 @@ namespace, device and floating dtype.
 """
 
 from ._spec import CATALOG, LossSpec
-from .crossentropy import binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy
-from .focal import binary_focal_crossentropy, categorical_focal_crossentropy
-from .hinge import categorical_hinge, hinge, squared_hinge
-from .probabilistic import gaussian_nll, kl_divergence, poisson, tweedie
+from .crossentropy import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    generalized_crossentropy,
+    multilabel_soft_margin,
+    nll,
+    poly1_crossentropy,
+    sparse_categorical_crossentropy,
+)
+from .focal import binary_focal_crossentropy, categorical_focal_crossentropy, sparse_categorical_focal_crossentropy
+from .hinge import categorical_hinge, hinge, multi_margin, multiclass_hinge, perceptron, soft_margin, sparsemax, squared_hinge
+from .probabilistic import gaussian_nll, generalized_kl_divergence, jensen_shannon, kl_divergence, poisson, tweedie
 from .regression import (
     huber,
     log_cosh,
@@ -19,6 +27,7 @@ from .regression import (
     mean_squared_error,
     mean_squared_logarithmic_error,
     quantile,
+    smooth_l1,
 )
 from .reinforcement import policy_gradient, temporal_difference
 from .similarity import cosine_similarity

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import math
 
-from .._array import EPSILON, device, log_sigmoid, log_softmax, one_hot
-from ._domain import CLASS_INDICES, REAL, UNIT, Layout, Target
+from .._array import EPSILON, device, log_sigmoid, log_softmax, one_hot, safe_pow
+from ._domain import CLASS_INDICES, LOG_PROBABILITY, REAL, UNIT, Intercept, Layout, Target
 from ._link import LOGIT, SOFTMAX
-from ._spec import AXIS, OPTIONAL_INT, UNIT_NUMBER, Check, define
+from ._spec import AXIS, OPTIONAL_INT, UNIT_NUMBER, Check, _is_real, define
 
 class IndexedClassWeights(tuple):
     """A Keras-style ``class_weight`` dict ``{class index: weight}`` as one weight per class
@@ -335,3 +335,193 @@ def _sparse_categorical_crossentropy_derivatives(y_true, y_pred, *, from_logits,
         return grad, hess
     keep = xp.astype(valid, y_pred.dtype)[..., None]
     return grad * keep, hess * keep
+
+
+# ----------------------------------------------------------------------------- PyTorch's forms
+@define(
+    name="nll",
+    aliases=("nll_loss", "negative_log_likelihood"),
+    tasks=("multiclass",),
+    y_true=CLASS_INDICES,
+    y_pred=LOG_PROBABILITY,
+    target=Target.CLASS_INDICES,
+    layout=Layout.LABELS,
+    activations=("log_softmax",),
+    properties=("probabilistic", "needs integer labels", "takes log-probabilities"),
+    formula="-class_weight[y] * y_pred[y]",
+    latex=r"-w_y \log p_y",
+    references=("https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html",),
+    checks={"ignore_class": OPTIONAL_INT, "class_weight": CLASS_WEIGHT},
+    mask=_ignored,
+)
+def nll(y_true, y_pred, *, ignore_class=None, class_weight=None, xp):
+    """Negative log-likelihood of integer labels given log-probabilities (PyTorch's ``NLLLoss``,
+    after a ``log_softmax``): ``-y_pred[label]``, times ``class_weight[label]``. Labels equal to
+    ``ignore_class`` give 0 and leave the mean (PyTorch's ``ignore_index``). A ``-inf``
+    log-probability on another class is never touched. Shapes: labels ``(...)``, ``(..., C) -> (...)``.
+    """
+    target, valid = sparse_targets(y_true, y_pred.shape[-1], ignore_class, y_pred.dtype, xp)
+    weights = target_weights("nll", target, y_pred, 0.0, class_weight, xp)
+    loss = -xp.sum(weights * masked_log_probabilities(weights, y_pred, xp), axis=-1)
+    return loss if valid is None else xp.where(valid, loss, xp.zeros_like(loss))
+
+
+@nll.derivatives(
+    surrogate="w exp(y_pred) (1 - exp(y_pred)): the crossentropy Hessian through the log_softmax that made the "
+    "log-probabilities (the loss is linear in them: its exact Hessian is 0)",
+)
+def _nll_derivatives(y_true, y_pred, *, ignore_class, class_weight, surrogate, xp):
+    """``g = -class_weight[y] one_hot(y)``, ``h = 0`` (surrogate: ``W p (1 - p)``, ``p = exp(y_pred)``,
+    ``W = class_weight[y]``). Ignored rows: 0."""
+    target, valid = sparse_targets(y_true, y_pred.shape[-1], ignore_class, y_pred.dtype, xp)
+    weights = target_weights("nll", target, y_pred, 0.0, class_weight, xp)
+    if surrogate:
+        p = xp.exp(y_pred)
+        hess = xp.sum(weights, axis=-1, keepdims=True) * p * (1.0 - p)
+    else:
+        hess = xp.zeros_like(y_pred)
+    if valid is None:
+        return -weights, hess
+    keep = xp.astype(valid, y_pred.dtype)[..., None]
+    return -weights * keep, hess * keep
+
+
+@define(
+    name="multilabel_soft_margin",
+    aliases=("multilabel_soft_margin_loss",),
+    tasks=("multilabel", "binary"),
+    y_true=UNIT,
+    y_pred=REAL,
+    target=Target.BINARY,
+    activations=("linear",),
+    margin_based=True,  # logits, decided at 0
+    properties=("probabilistic", "takes logits", "convex"),
+    formula="-mean(y log sigmoid(y_pred) + (1 - y) log sigmoid(-y_pred))",
+    latex=r"-\frac{1}{C}\sum_c \big(y_c\log\sigma(\hat y_c) + (1-y_c)\log\sigma(-\hat y_c)\big)",
+    references=("https://pytorch.org/docs/stable/generated/torch.nn.MultiLabelSoftMarginLoss.html",),
+    checks={"class_weight": CLASS_WEIGHT},
+)
+def multilabel_soft_margin(y_true, y_pred, *, class_weight=None, xp):
+    """PyTorch's ``MultiLabelSoftMarginLoss``: binary crossentropy of logits against 0/1 (or soft)
+    labels, one per class, averaged over the classes; ``class_weight`` (one per class, PyTorch's
+    ``weight``) weighs each class's term. Equals ``binary_crossentropy(from_logits=True)`` without
+    class weights; exact for logits of any size.
+    """
+    terms = -(y_true * log_sigmoid(y_pred, xp) + (1.0 - y_true) * log_sigmoid(-y_pred, xp))
+    if class_weight is not None:
+        terms = terms * class_weights("multilabel_soft_margin", class_weight, y_pred.shape[-1], y_pred, xp)
+    return xp.mean(terms, axis=-1)
+
+
+@multilabel_soft_margin.derivatives()
+def _multilabel_soft_margin_derivatives(y_true, y_pred, *, class_weight, xp):
+    """``g = w (sigmoid(x) - y) / C``, ``h = w sigmoid(x) sigmoid(-x) / C`` (convex: exact)."""
+    d = y_pred.shape[-1]
+    log_p, log_not_p = log_sigmoid(y_pred, xp), log_sigmoid(-y_pred, xp)
+    weight = 1.0 / d
+    if class_weight is not None:
+        weight = class_weights("multilabel_soft_margin", class_weight, d, y_pred, xp) / d
+    return weight * (xp.exp(log_p) - y_true), weight * xp.exp(log_p + log_not_p)
+
+
+# ----------------------------------------------------------------------------- crossentropy with a polynomial or power
+REAL_NUMBER = Check(lambda v: _is_real(v) and v >= -1, "a number >= -1")
+
+
+@define(
+    name="poly1_crossentropy",
+    aliases=("poly1", "poly_loss", "poly1_loss"),
+    y_true=UNIT,
+    target=Target.ONE_HOT,
+    properties=("probabilistic", "needs one-hot labels"),
+    formula="-sum(y log p) + epsilon * (1 - sum(y p)), p = softmax(y_pred) if from_logits",
+    latex=r"-\sum_c y_c\log p_c + \epsilon\big(1 - \textstyle\sum_c y_c p_c\big)",
+    references=("Leng et al., PolyLoss, 2022. https://arxiv.org/abs/2204.12511", "Optax poly_loss_cross_entropy"),
+    checks={"epsilon": REAL_NUMBER},
+    **CATEGORICAL_RECORD,
+)
+def poly1_crossentropy(y_true, y_pred, *, epsilon=2.0, from_logits=False, xp):
+    """Poly-1 loss (Leng et al., 2022; Optax's ``poly_loss_cross_entropy``): crossentropy plus
+    ``epsilon`` times the first term of its Taylor series in ``1 - p_t``. ``epsilon`` 2 for image
+    classification, -1 for detection (the paper's advice). From probabilities, rows are normalised
+    and clipped as for :func:`categorical_crossentropy`. Shapes ``(..., C) -> (...)``.
+    """
+    log_p = log_probabilities(y_pred, from_logits, xp)
+    crossentropy = -xp.sum(y_true * masked_log_probabilities(y_true, log_p, xp), axis=-1)
+    return crossentropy + epsilon * (1.0 - xp.sum(y_true * xp.exp(log_p), axis=-1))
+
+
+@poly1_crossentropy.derivatives(
+    surrogate="the crossentropy part's Hessian (the poly term's is indefinite), Gauss-Newton from probabilities",
+)
+def _poly1_crossentropy_derivatives(y_true, y_pred, *, epsilon, from_logits, surrogate, xp):
+    """Logits, with ``S = sum(y p)`` and ``A = sum(y)``: ``g = A p - y - epsilon p (y - S)``,
+    ``h = A p (1 - p) - epsilon p (y - S) (1 - 2 p)``. Probabilities: ``f' = -y / p - epsilon y``,
+    ``f'' = y / p^2`` through the row normalisation (0 where clipped)."""
+    if from_logits:
+        p = xp.exp(log_softmax(y_pred, xp))
+        total = xp.sum(y_true, axis=-1, keepdims=True)
+        spread = y_true - xp.sum(y_true * p, axis=-1, keepdims=True)
+        grad = total * p - y_true - epsilon * p * spread
+        crossentropy = total * p * (1.0 - p)
+        return grad, crossentropy if surrogate else crossentropy - epsilon * p * spread * (1.0 - 2.0 * p)
+    q, inside = clipped_probabilities(normalised(y_pred, xp)[0], xp)
+    zero = xp.zeros_like(q)
+    first = xp.where(inside, -y_true / q - epsilon * y_true, zero)
+    second = xp.where(inside, y_true / xp.square(q), zero)
+    return through_normalisation(first, second, y_pred, xp, gauss_newton=surrogate)
+
+
+NOISE_POWER = Check(lambda v: _is_real(v) and 0 < v <= 1, "a number in (0, 1]")
+
+
+@define(
+    name="generalized_crossentropy",
+    aliases=("generalized_cross_entropy", "categorical_generalized_cross_entropy", "gce"),
+    y_true=CLASS_INDICES,
+    target=Target.CLASS_INDICES,
+    layout=Layout.LABELS,
+    properties=("probabilistic", "robust to label noise", "needs integer labels"),
+    formula="(1 - p[y]^q) / q, p = softmax(y_pred) if from_logits",
+    latex=r"\frac{1 - p_y^{\,q}}{q}",
+    references=("Zhang & Sabuncu, Generalized Cross Entropy Loss for Training Deep Neural Networks with Noisy Labels, 2018. "
+                "https://arxiv.org/abs/1805.07836", "keras.losses.CategoricalGeneralizedCrossEntropy"),
+    checks={"q": NOISE_POWER},
+    **CATEGORICAL_RECORD,
+)
+def generalized_crossentropy(y_true, y_pred, *, q=0.5, from_logits=False, xp):
+    """Generalized crossentropy (Zhang & Sabuncu; Keras' ``CategoricalGeneralizedCrossEntropy``) of
+    integer labels: ``(1 - p_y**q) / q``, crossentropy as ``q -> 0`` and MAE-like (robust to noisy
+    labels) at ``q = 1``. As Keras, ``y_pred`` probabilities are used as given (no clipping, no
+    renormalisation); ``p_y = 0`` gives ``1 / q`` with gradient 0 there. From logits ``p_y^q`` is
+    ``exp(q log_softmax)``: exact for logits of any size.
+    """
+    target = one_hot(y_true, y_pred.shape[-1], xp, dtype=y_pred.dtype)
+    if from_logits:
+        powered = xp.exp(q * xp.sum(target * log_softmax(y_pred, xp), axis=-1))
+    else:
+        p_y = xp.sum(target * y_pred, axis=-1)
+        zero = p_y == 0  # 0^q = 0 with gradient 0 there; a NaN stays NaN
+        powered = xp.where(zero, xp.zeros_like(p_y), xp.where(zero, xp.ones_like(p_y), p_y) ** q)
+    return (1.0 - powered) / q
+
+
+@generalized_crossentropy.derivatives(
+    surrogate="from logits, the crossentropy Hessian scaled by p_y^q held fixed (the exact one is negative for "
+    "confident predictions); probabilities: exact",
+)
+def _generalized_crossentropy_derivatives(y_true, y_pred, *, q, from_logits, surrogate, xp):
+    """Probabilities: ``g_y = -p_y^(q-1)``, ``h_y = (1 - q) p_y^(q-2)`` (0 at ``p_y = 0``), other
+    classes 0. Logits, ``P = p_y^q``: ``g = -P (one_hot(y) - p)``,
+    ``h = P (p (1 - p) - q (one_hot(y) - p)^2)``."""
+    target = one_hot(y_true, y_pred.shape[-1], xp, dtype=y_pred.dtype)
+    if from_logits:
+        log_p = log_softmax(y_pred, xp)
+        p = xp.exp(log_p)
+        powered = xp.exp(q * xp.sum(target * log_p, axis=-1, keepdims=True))
+        spread = target - p
+        curvature = p * (1.0 - p)
+        return -powered * spread, powered * (curvature if surrogate else curvature - q * xp.square(spread))
+    p_y = xp.sum(target * y_pred, axis=-1, keepdims=True)
+    grad = -target * safe_pow(p_y, q - 1.0, xp)
+    return grad, target * (1.0 - q) * safe_pow(p_y, q - 2.0, xp)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 
 from .._array import log_sigmoid, log_softmax, safe_pow
-from ._domain import UNIT, Target
-from ._spec import AXIS, NON_NEGATIVE_NUMBER, UNIT_NUMBER, define
+from ._domain import CLASS_INDICES, UNIT, Layout, Target
+from ._spec import AXIS, NON_NEGATIVE_NUMBER, OPTIONAL_INT, UNIT_NUMBER, define
 from .crossentropy import (
     BINARY_RECORD,
     CATEGORICAL_CHECKS,
     CATEGORICAL_RECORD,
+    CLASS_WEIGHT,
+    _ignored,
     binary_log_likelihoods,
     binary_probability_terms,
     clipped_probabilities,
@@ -24,6 +26,7 @@ from .crossentropy import (
     masked_log_probabilities,
     normalised,
     smooth_binary,
+    sparse_targets,
     target_weights,
     through_normalisation,
 )
@@ -190,3 +193,52 @@ def _focal_from_probabilities(weights, y_pred, gamma, surrogate, xp):
     else:
         second = weights * (2.0 * focal_1 / p + focal / xp.square(p) - focal_2 * log_p)
     return through_normalisation(first, xp.where(inside, second, zero), y_pred, xp, gauss_newton=surrogate)
+
+
+@define(
+    name="sparse_categorical_focal_crossentropy",
+    aliases=("sparse_categorical_focal", "sparse_focal"),
+    counters_imbalance=True,
+    y_true=CLASS_INDICES,
+    target=Target.CLASS_INDICES,
+    layout=Layout.LABELS,
+    properties=("probabilistic", "for class imbalance", "down-weights easy examples", "needs integer labels"),
+    formula="-alpha * (1 - p[y])^gamma * log p[y]",
+    latex=r"-\alpha (1-p_y)^\gamma \log p_y",
+    references=_FOCAL_REFERENCE,
+    checks={"alpha": UNIT_NUMBER, "gamma": NON_NEGATIVE_NUMBER, "ignore_class": OPTIONAL_INT, "class_weight": CLASS_WEIGHT},
+    mask=_ignored,
+    **CATEGORICAL_RECORD,
+)
+def sparse_categorical_focal_crossentropy(
+    y_true, y_pred, *, alpha=0.25, gamma=2.0, from_logits=False, ignore_class=None, class_weight=None, xp
+):
+    """Categorical focal crossentropy of integer labels: :func:`categorical_focal_crossentropy` of
+    ``one_hot(y_true)`` (Keras' definition, with the same clipping and normalisation of
+    probabilities), with ``ignore_class`` as :func:`sparse_categorical_crossentropy` has it.
+    Shapes: labels ``(...)`` (or ``(..., 1)``), ``(..., C) -> (...)``.
+    """
+    target, valid = sparse_targets(y_true, y_pred.shape[-1], ignore_class, y_pred.dtype, xp)
+    weights = alpha * target_weights("sparse_categorical_focal_crossentropy", target, y_pred, 0.0, class_weight, xp)
+    log_p = log_probabilities(y_pred, from_logits, xp)
+    modulating = safe_pow(xp.clip(1.0 - xp.exp(log_p), min=0.0), gamma, xp)
+    loss = -xp.sum(modulating * weights * masked_log_probabilities(weights, log_p, xp), axis=-1)
+    return loss if valid is None else xp.where(valid, loss, xp.zeros_like(loss))
+
+
+@sparse_categorical_focal_crossentropy.derivatives(
+    surrogate="the crossentropy Hessian with the focal weights alpha (1 - p_c)^gamma held fixed "
+    "(Gauss-Newton through the normalisation from probabilities)",
+)
+def _sparse_categorical_focal_derivatives(y_true, y_pred, *, alpha, gamma, from_logits, ignore_class, class_weight, surrogate, xp):
+    """As :func:`categorical_focal_crossentropy` of the one-hot labels; ignored rows are 0."""
+    target, valid = sparse_targets(y_true, y_pred.shape[-1], ignore_class, y_pred.dtype, xp)
+    weights = alpha * target_weights("sparse_categorical_focal_crossentropy", target, y_pred, 0.0, class_weight, xp)
+    if from_logits:
+        grad, hess = _focal_from_logits(weights, y_pred, gamma, surrogate, xp)
+    else:
+        grad, hess = _focal_from_probabilities(weights, y_pred, gamma, surrogate, xp)
+    if valid is None:
+        return grad, hess
+    keep = xp.astype(valid, y_pred.dtype)[..., None]
+    return grad * keep, hess * keep

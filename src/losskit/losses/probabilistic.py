@@ -316,3 +316,78 @@ def _gaussian_nll_derivatives(y_true, y_pred, *, log_input, full, epsilon, surro
     grad = xp.concat([residual * precision, grad_spread], axis=-1)
     hess = xp.concat([precision, hess_spread], axis=-1)
     return grad / d, hess / d
+
+
+@define(
+    name="generalized_kl_divergence",
+    aliases=("generalized_kl", "convex_kl_divergence"),
+    tasks=("distribution", "counts"),
+    y_true=NON_NEGATIVE,
+    y_pred=POSITIVE,
+    target=Target.NON_NEGATIVE,
+    link=LOG,
+    activations=("exponential", "softplus"),
+    properties=("probabilistic", "for unnormalised distributions", "convex"),
+    formula="sum(y_true log(y_true / y_pred) - y_true + y_pred); log_input: sum(y_true (log y_true - y_pred) - y_true + exp(y_pred))",
+    latex=r"\sum_c \Big(y_c \log\frac{y_c}{\hat y_c} - y_c + \hat y_c\Big)",
+    references=("Optax generalized_kl_divergence; Boyd and Vandenberghe, Convex Optimization, p. 90.",),
+)
+def generalized_kl_divergence(y_true, y_pred, *, log_input=False, xp):
+    """Generalized Kullback-Leibler divergence of unnormalised non-negative vectors (the Bregman
+    divergence of ``x log x - x``): zero exactly at ``y_pred == y_true``, the KL divergence when
+    both sum to 1. A sum over the last axis, ``(..., d) -> (...)``.
+
+    Optax's ``generalized_kl_divergence(log_predictions, targets)`` is ``log_input=True``; a
+    target of 0 contributes ``y_pred`` (``0 log 0 = 0``).
+    """
+    log_q = y_pred if log_input else xp.log(y_pred)
+    q = xp.exp(y_pred) if log_input else y_pred
+    return xp.sum(xlogy(y_true, y_true, xp) - y_true * log_q - y_true + q, axis=-1)
+
+
+@generalized_kl_divergence.derivatives(
+    surrogate="Fisher 1 / y_pred (the exact Hessian y / y_pred^2 is 0 where the target is 0); log_input: exact",
+)
+def _generalized_kl_divergence_derivatives(y_true, y_pred, *, log_input, surrogate, xp):
+    """Predictions ``q``: ``g = 1 - y / q``, ``h = y / q^2``; log-predictions ``x``:
+    ``g = exp(x) - y``, ``h = exp(x)``. A sum: no ``1/d``."""
+    if log_input:
+        q = xp.exp(y_pred)
+        return q - y_true, q
+    return 1.0 - y_true / y_pred, 1.0 / y_pred if surrogate else y_true / xp.square(y_pred)
+
+
+@define(
+    name="jensen_shannon",
+    aliases=("jensen_shannon_divergence", "js_divergence", "jsd"),
+    tasks=("distribution",),
+    y_true=UNIT,
+    y_pred=UNIT,
+    target=Target.DISTRIBUTION,
+    intercept=Intercept.ZERO,
+    activations=("softmax",),
+    properties=("probabilistic", "symmetric", "bounded by log 2"),
+    formula="0.5 KL(y_true || m) + 0.5 KL(y_pred || m), m = (y_true + y_pred) / 2, y_pred clipped to [eps, 1]",
+    latex=r"\tfrac12\sum_c y_c\log\frac{y_c}{m_c} + \tfrac12\sum_c \hat y_c\log\frac{\hat y_c}{m_c},\ m = \tfrac{y + \hat y}{2}",
+    references=("https://en.wikipedia.org/wiki/Jensen%E2%80%93Shannon_divergence", "scipy.spatial.distance.jensenshannon"),
+)
+def jensen_shannon(y_true, y_pred, *, xp):
+    """Jensen-Shannon divergence between distributions over the last axis (natural log): symmetric,
+    zero exactly at ``y_pred == y_true``, at most ``log 2``. SciPy's ``jensenshannon`` is its square
+    root (a distance). ``y_pred`` is clipped to ``[1e-7, 1]`` as :func:`kl_divergence` clips it, so
+    the gradient stays finite where a predicted probability is 0; ``0 log 0 = 0`` for ``y_true``.
+    """
+    q = xp.clip(y_pred, min=EPSILON, max=1.0)
+    m = 0.5 * (y_true + q)
+    return xp.sum(0.5 * xlogy(y_true, y_true, xp) + 0.5 * q * xp.log(q) - m * xp.log(m), axis=-1)
+
+
+@jensen_shannon.derivatives()
+def _jensen_shannon_derivatives(y_true, y_pred, *, xp):
+    """With ``q`` clipped and ``m = (p + q) / 2``: ``g = 0.5 log(q / m)``, ``h = p / (2 q (p + q))``
+    (convex in ``q``: exact), both 0 where ``q`` is clipped. A sum: no ``1/d``."""
+    q = xp.clip(y_pred, min=EPSILON, max=1.0)
+    inside = xp.logical_and(y_pred >= EPSILON, y_pred <= 1.0)
+    zero = xp.zeros_like(q)
+    grad = 0.5 * (xp.log(q) - xp.log(0.5 * (y_true + q)))
+    return xp.where(inside, grad, zero), xp.where(inside, y_true / (2.0 * q * (y_true + q)), zero)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .._array import EPSILON, log_cosh as _log_cosh
 from ._domain import NON_NEGATIVE, REAL, Intercept, Target
-from ._spec import OPEN_UNIT_NUMBER, POSITIVE_NUMBER, define
+from ._spec import NON_NEGATIVE_NUMBER, OPEN_UNIT_NUMBER, POSITIVE_NUMBER, define
 
 _REGRESSION_ACTIVATIONS = ("linear",)
 _REGRESSION = dict(tasks=("regression",), y_true=REAL, y_pred=REAL, target=Target.REAL, activations=_REGRESSION_ACTIVATIONS)
@@ -240,3 +240,44 @@ def _quantile_derivatives(y_true, y_pred, *, quantile, surrogate, xp):
     d = y_pred.shape[-1]
     above = 0.5 * (xp.sign(y_pred - y_true) + 1.0)
     return (above - quantile) / d, _constant(y_pred, 1.0 / d if surrogate else 0.0, xp)
+
+
+@define(
+    name="smooth_l1",
+    aliases=("smooth_l1_loss",),
+    intercept=Intercept.MEDIAN,
+    **_REGRESSION,
+    properties=("robust to outliers", "smooth", "convex"),
+    formula="mean(0.5 e^2 / beta if |e| < beta else |e| - 0.5 beta), e = y_pred - y_true; beta=0: mean(|e|)",
+    latex=r"\frac{1}{d}\sum_j \begin{cases}\frac{e_j^2}{2\beta} & |e_j|<\beta\\ |e_j|-\frac{\beta}{2} & \text{otherwise}\end{cases}",
+    references=("https://pytorch.org/docs/stable/generated/torch.nn.SmoothL1Loss.html", "Girshick, Fast R-CNN, 2015."),
+    checks={"beta": NON_NEGATIVE_NUMBER},
+    dtype_bounded=("beta",),
+)
+def smooth_l1(y_true, y_pred, *, beta=1.0, xp):
+    """Smooth L1 loss (PyTorch's ``SmoothL1Loss(beta)``, Fast R-CNN's box loss): quadratic below
+    ``beta`` with slope 1 beyond it, so errors larger than ``beta`` count linearly, as in MAE.
+
+    ``huber(delta=beta) / beta`` for ``beta > 0``; ``beta=0`` is the mean absolute error, as in
+    PyTorch. Shapes ``(..., d) -> (...)``.
+    """
+    abs_error = xp.abs(y_pred - y_true)
+    if beta == 0:
+        return xp.mean(abs_error, axis=-1)
+    quadratic = xp.clip(abs_error, max=beta)
+    return xp.mean(0.5 * xp.square(quadratic) / beta + (abs_error - quadratic), axis=-1)
+
+
+@smooth_l1.derivatives(surrogate="constant 1 / (beta d), the quadratic side's curvature (1/d for beta=0)")
+def _smooth_l1_derivatives(y_true, y_pred, *, beta, surrogate, xp):
+    """``g = clip(e / beta, -1, 1) / d``; ``h = 1 / (beta d)`` where ``|e| <= beta``, else 0
+    (``beta = 0``: ``g = sign(e) / d``, ``h = 0``)."""
+    d = y_pred.shape[-1]
+    error = y_pred - y_true
+    if beta == 0:
+        return xp.sign(error) / d, _constant(y_pred, 1.0 / d if surrogate else 0.0, xp)
+    grad = xp.clip(error, min=-beta, max=beta) / (beta * d)
+    curvature = _constant(y_pred, 1.0 / (beta * d), xp)
+    if surrogate:
+        return grad, curvature
+    return grad, xp.where(xp.abs(error) <= beta, curvature, xp.zeros_like(y_pred))
