@@ -71,6 +71,6 @@ def test_every_keras_loss_has_every_reduction_with_and_without_weights():
 
 
 def test_reference_file_records_peer_versions_and_stays_small():
-    assert {"keras", "torch", "optax", "scikit-learn"} <= set(PEERS["versions"])
-    assert {c["peer"] for c in COMPARISONS} == {"keras", "torch", "optax", "sklearn"}
+    assert {"keras", "torch", "optax", "scikit-learn", "scipy"} <= set(PEERS["versions"])
+    assert {c["peer"] for c in COMPARISONS} == {"keras", "torch", "optax", "sklearn", "scipy"}
     assert (Path(__file__).parent / "reference" / "peers.json").stat().st_size < 1_000_000

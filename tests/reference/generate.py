@@ -685,6 +685,164 @@ def sklearn_references(ref: References, rng: np.random.Generator) -> None:
                 relation="Crammer-Singer; equal to Keras' form when some non-target score is >= 0 (here all are)")
 
 
+# ----------------------------------------------------------------------------- issue 10: the grown catalog
+def build_catalog_inputs(ref: References, rng: np.random.Generator) -> None:
+    """Input sets of the losses issue 10 added (their own generator, so the earlier values stay put)."""
+    n, c = 6, 4
+    y = rng.normal(size=(n, c))
+    p = y + rng.normal(scale=1.5, size=(n, c))
+    p[0, 0] += 5.0
+    ref.data("smooth_l1_elementwise", y[..., None], p[..., None], "real targets and predictions, one element per sample, one large residual")
+    ref.data("smooth_l1_2d", y, p, "real targets and predictions (6, 4)")
+    signed = rng.choice([-1.0, 1.0], size=(n, c))
+    scores = rng.normal(scale=2.0, size=(n, c))
+    scores[0, 0], scores[1, 1] = 40.0 * signed[0, 0], -40.0 * signed[1, 1]
+    ref.data("signed_scores_large", signed, scores, "{-1, 1} labels, scores up to +-40")
+    ref.data("signed_scores_elementwise", signed[..., None], scores[..., None], "{-1, 1} labels and scores, one element per sample")
+    ref.data("multilabel_logits", rng.integers(0, 2, size=(n, c)).astype(float), rng.normal(scale=2.5, size=(n, c)), "{0, 1} labels, logits")
+    labels = rng.integers(0, c, size=n)
+    ref.data("labels_scores", labels, rng.normal(scale=1.5, size=(n, c)), "class indices, real scores")
+    ties = rng.normal(scale=1.5, size=(n, c))
+    ties[0] = [2.0, 0.5, 0.5, 0.5]
+    ref.data("labels_scores_confident", labels, ties + 3.0 * _one_hot(labels, c), "class indices, scores with a clear winner in most rows")
+    ref.data("labels_log_probs", labels, np.log(_probs(rng, (n, c))), "class indices, log-probabilities")
+    ignored = labels.copy()
+    ignored[[1, 4]] = -100
+    ref.data("labels_log_probs_ignore", ignored, np.log(_probs(rng, (n, c))), "class indices, -100 ignored; log-probabilities")
+    ref.data("labels_probs", labels, _probs(rng, (n, c)), "class indices, probabilities")
+    ref.data("labels_logits", labels, rng.normal(scale=2.0, size=(n, c)), "class indices, logits")
+    ref.data("onehot_logits_poly", _one_hot(labels, c), rng.normal(scale=2.0, size=(n, c)), "one-hot targets, logits")
+    ref.data("soft_logits_poly", _probs(rng, (n, c)), rng.normal(scale=2.0, size=(n, c)), "probability targets, logits")
+    ref.data("positive_log_predictions", rng.uniform(0.1, 3.0, size=(n, c)), rng.normal(scale=0.7, size=(n, c)),
+             "positive targets (not summing to 1), log-predictions")
+    ref.data("js_distributions", _probs(rng, (n, c), zeros=2), _probs(rng, (n, c)), "distributions; y_true has exact zeros")
+    ty = rng.normal(loc=1.0, size=(10, 1))
+    ref.data("tweedie_real", ty, rng.normal(loc=1.0, size=(10, 1)), "real targets and means (10, 1): the normal deviance")
+    ref.data("tweedie_real_positive_mean", ty, rng.uniform(0.3, 3.0, size=(10, 1)), "real targets, positive means: power < 0")
+    tp = rng.gamma(2.0, 1.0, size=(10, 1))
+    ref.data("tweedie_positive", tp, rng.uniform(0.3, 3.0, size=(10, 1)), "positive targets and means (10, 1): gamma, inverse Gaussian")
+    ref.data("tweedie_positive_log", tp, rng.normal(0.3, 0.6, size=(10, 1)), "positive targets, log-means (10, 1)")
+
+
+def catalog_references(ref: References, rng: np.random.Generator) -> None:
+    ol = optax.losses
+    elementwise = "reduction='none' is elementwise: losskit's per-sample values of one-element samples"
+    # --- PyTorch
+    y, p = map(_t, ref.arrays("smooth_l1_elementwise"))
+    for beta in (1.0, 0.5, 2.0, 0.0):
+        ref.compare("torch", f"torch.nn.SmoothL1Loss(beta={beta}, reduction='none')(y_pred, y_true)", "smooth_l1", "smooth_l1_elementwise",
+                    F.smooth_l1_loss(p, y, beta=beta, reduction="none")[..., 0], options={"beta": beta}, relation=elementwise)
+    y, p = map(_t, ref.arrays("smooth_l1_2d"))
+    ref.compare("torch", "torch.nn.SmoothL1Loss(beta=0.7)(y_pred, y_true)", "smooth_l1", "smooth_l1_2d", F.smooth_l1_loss(p, y, beta=0.7),
+                options={"beta": 0.7}, reduction="sum_over_batch_size", relation="'mean' over every element = the mean over samples of equal width")
+    y, s = map(_t, ref.arrays("signed_scores_large"))
+    ref.compare("torch", "torch.nn.SoftMarginLoss(reduction='none')(scores, y).mean(-1)", "soft_margin", "signed_scores_large",
+                F.soft_margin_loss(s, y, reduction="none").mean(-1), relation="log(1 + exp(-y x)), mean over the last axis; exact at scores of 40")
+    ref.compare("torch", "torch.nn.SoftMarginLoss()(scores, y)", "soft_margin", "signed_scores_large", F.soft_margin_loss(s, y),
+                reduction="sum_over_batch_size", relation="'mean' over every element")
+    y, x = map(_t, ref.arrays("multilabel_logits"))
+    ref.compare("torch", "torch.nn.MultiLabelSoftMarginLoss(reduction='none')(logits, y)", "multilabel_soft_margin", "multilabel_logits",
+                F.multilabel_soft_margin_loss(x, y, reduction="none"), relation="one value per sample: the mean over the classes")
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    ref.compare("torch", "torch.nn.MultiLabelSoftMarginLoss(weight=w, reduction='none')(logits, y)", "multilabel_soft_margin",
+                "multilabel_logits", F.multilabel_soft_margin_loss(x, y, weight=_t(w), reduction="none"), options={"class_weight": w.tolist()},
+                relation="weight multiplies each class's term before the mean over classes")
+    yl, sl = ref.arrays("labels_scores")
+    for margin, power in ((1.0, 1), (0.5, 1), (2.0, 2)):
+        ref.compare("torch", f"torch.nn.MultiMarginLoss(p={power}, margin={margin}, reduction='none')(scores, labels)", "multi_margin",
+                    "labels_scores", F.multi_margin_loss(_t(sl), _t(yl), p=power, margin=margin, reduction="none"),
+                    options={"margin": margin, "p": power}, relation="sum over the other classes of the shortfall^p, divided by C")
+    ref.compare("torch", "torch.nn.MultiMarginLoss(weight=w, reduction='none')(scores, labels)", "multi_margin", "labels_scores",
+                F.multi_margin_loss(_t(sl), _t(yl), weight=_t(w), reduction="none"), options={"class_weight": w.tolist()},
+                relation="weight[label] multiplies the sample's value")
+    yl, lp = ref.arrays("labels_log_probs")
+    ref.compare("torch", "torch.nn.NLLLoss(reduction='none')(log_probs, labels)", "nll", "labels_log_probs",
+                F.nll_loss(_t(lp), _t(yl), reduction="none"), relation="-log_probs[label]")
+    ref.compare("torch", "torch.nn.NLLLoss(weight=w, reduction='none')(log_probs, labels)", "nll", "labels_log_probs",
+                F.nll_loss(_t(lp), _t(yl), weight=_t(w), reduction="none"), options={"class_weight": w.tolist()}, relation="times weight[label]")
+    ref.compare("torch", "torch.nn.NLLLoss(weight=w)(log_probs, labels)", "nll", "labels_log_probs",
+                F.nll_loss(_t(lp), _t(yl), weight=_t(w)), options={"class_weight": w.tolist()}, reduction="sum", scale=1 / w[yl].sum(),
+                relation="PyTorch's 'mean' divides by sum(weight[labels]): class_weight with 'sum', divided by it")
+    yi, lpi = ref.arrays("labels_log_probs_ignore")
+    ref.compare("torch", "torch.nn.NLLLoss(ignore_index=-100)(log_probs, labels)", "nll", "labels_log_probs_ignore",
+                F.nll_loss(_t(lpi), _t(yi)), options={"ignore_class": -100}, reduction="sum_over_batch_size",
+                relation="the mean over the samples not ignored")
+    ref.compare("torch", "torch.nn.NLLLoss(ignore_index=-100, reduction='none')(log_probs, labels)", "nll", "labels_log_probs_ignore",
+                F.nll_loss(_t(lpi), _t(yi), reduction="none"), options={"ignore_class": -100}, relation="ignored samples give 0")
+
+    # --- Optax
+    y, s = ref.arrays("signed_scores_elementwise")
+    ref.compare("optax", "optax.losses.perceptron_loss(scores, y)", "perceptron", "signed_scores_elementwise",
+                ol.perceptron_loss(s[..., 0], y[..., 0]), relation="max(0, -y x), elementwise")
+    for inputs in ("labels_scores", "labels_scores_confident"):
+        yl, sl = ref.arrays(inputs)
+        ref.compare("optax", "optax.losses.multiclass_hinge_loss(scores, labels)", "multiclass_hinge", inputs,
+                    ol.multiclass_hinge_loss(sl, yl), relation="Crammer-Singer: max(scores + 1 - one_hot) - score of the label")
+        ref.compare("optax", "optax.losses.multiclass_sparsemax_loss(scores, labels)", "sparsemax", inputs,
+                    ol.multiclass_sparsemax_loss(sl, yl), relation="Optax's integer-label sparsemax loss (sparsemax_loss is the binary one)")
+    for inputs in ("onehot_logits_poly", "soft_logits_poly"):
+        yo, xo = ref.arrays(inputs)
+        for epsilon in (2.0, -1.0, 0.5):
+            ref.compare("optax", f"optax.losses.poly_loss_cross_entropy(logits, y_true, epsilon={epsilon})", "poly1_crossentropy", inputs,
+                        ol.poly_loss_cross_entropy(xo, yo, epsilon=epsilon), options={"epsilon": epsilon, "from_logits": True},
+                        relation="crossentropy + epsilon (1 - sum(y softmax))")
+    t, logq = ref.arrays("positive_log_predictions")
+    ref.compare("optax", "optax.losses.generalized_kl_divergence(log_predictions, targets)", "generalized_kl_divergence",
+                "positive_log_predictions", ol.generalized_kl_divergence(logq, t), options={"log_input": True},
+                relation="KL of unnormalised vectors + sum(q - t); Optax takes the log-predictions first")
+
+    # --- Keras (functions and every reduction of the classes)
+    yl, pl = ref.arrays("labels_probs")
+    keras_runs(ref, rng, "generalized_crossentropy", "labels_probs", {"q": 0.5}, {"q": 0.5}, keras.losses.categorical_generalized_cross_entropy,
+               keras.losses.CategoricalGeneralizedCrossEntropy, yl, pl, relation="(1 - p_y^q) / q of probabilities, as given")
+    keras_runs(ref, rng, "generalized_crossentropy", "labels_probs", {"q": 0.8}, {"q": 0.8}, keras.losses.categorical_generalized_cross_entropy,
+               keras.losses.CategoricalGeneralizedCrossEntropy, yl, pl, relation="(1 - p_y^q) / q of probabilities, as given")
+    c = pl.shape[-1]
+    keras_runs(ref, rng, "sparse_categorical_focal_crossentropy", "labels_probs", {}, {}, keras.losses.categorical_focal_crossentropy,
+               keras.losses.CategoricalFocalCrossentropy, _one_hot(yl, c), pl,
+               relation="Keras' categorical focal crossentropy of one_hot(labels) (Keras has no sparse form)")
+    yx, xl = ref.arrays("labels_logits")
+    keras_runs(ref, rng, "sparse_categorical_focal_crossentropy", "labels_logits", {"from_logits": True, "gamma": 1.5, "alpha": 0.5},
+               {"from_logits": True, "gamma": 1.5, "alpha": 0.5}, keras.losses.categorical_focal_crossentropy,
+               keras.losses.CategoricalFocalCrossentropy, _one_hot(yx, c), xl, relation="of one_hot(labels), from logits")
+
+    # --- scikit-learn: tweedie at the powers issue 10 added
+    for inputs, powers, log_input in (("tweedie_real", (0,), False), ("tweedie_real_positive_mean", (-1.0, -0.5), False),
+                                      ("tweedie_positive", (2, 3, 2.5), False), ("tweedie_positive_log", (2, 3, 0, -1.0), True)):
+        y, m = ref.arrays(inputs)
+        mu = np.exp(m[:, 0]) if log_input else m[:, 0]
+        for power in powers:
+            ref.compare("sklearn", f"sklearn.metrics.mean_tweedie_deviance(y_true, {'exp(log_mu)' if log_input else 'mu'}, power={power})",
+                        "tweedie", inputs, skm.mean_tweedie_deviance(y[:, 0], mu, power=power), options={"power": power, "log_input": log_input},
+                        reduction="sum_over_batch_size", relation="the unit deviance at scikit-learn's powers: 0 normal, 2 gamma, 3 inverse Gaussian")
+    y, m = ref.arrays("tweedie_positive")
+    ref.compare("sklearn", "sklearn.metrics.mean_gamma_deviance(y_true, mu)", "tweedie", "tweedie_positive", skm.mean_gamma_deviance(y[:, 0], m[:, 0]),
+                options={"power": 2}, reduction="sum_over_batch_size", relation="the gamma deviance is tweedie with power=2")
+
+    # --- SciPy: the Jensen-Shannon distance
+    from scipy.spatial.distance import jensenshannon
+
+    pj, qj = ref.arrays("js_distributions")
+    ref.compare("scipy", "scipy.spatial.distance.jensenshannon(y_true, y_pred, axis=-1) ** 2", "jensen_shannon", "js_distributions",
+                jensenshannon(pj, qj, axis=-1) ** 2, relation="SciPy's distance is the square root of the divergence (natural log)")
+
+
+def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
+    """A Keras function's per-sample values and its class at every reduction, with and without a
+    sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
+    shown = ", ".join(f"{k}={v!r}" for k, v in keras_options.items())
+    values = _numpy(function(keras_y_true, y_pred, **keras_options))
+    ref.compare("keras", f"keras.losses.{function.__name__}(y_true, y_pred{', ' + shown if shown else ''})", name, inputs, values,
+                options=options, relation=relation)
+    weight = rng.uniform(0.0, 2.0, size=values.shape)
+    weight.flat[0] = 0.0
+    for reduction, sample_weight in [(r, None) for r in KERAS_REDUCTIONS] + [(r, weight) for r in (*KERAS_REDUCTIONS, "none")]:
+        value = cls(**keras_options, reduction=reduction, dtype="float64")(keras_y_true, y_pred, sample_weight=sample_weight)
+        call = f"keras.losses.{cls.__name__}({shown + ', ' if shown else ''}reduction={reduction!r})(y_true, y_pred"
+        call += ", sample_weight=w)" if sample_weight is not None else ")"
+        ref.compare("keras", call, name, inputs, value, options=options, reduction=reduction, sample_weight=sample_weight, relation=relation)
+
+
 # ----------------------------------------------------------------------------- main
 def main() -> None:
     rng = np.random.default_rng(SEED)
@@ -694,6 +852,11 @@ def main() -> None:
     torch_references(ref)
     optax_references(ref)
     sklearn_references(ref, rng)
+    catalog_rng = np.random.default_rng(SEED + 10)
+    build_catalog_inputs(ref, catalog_rng)
+    catalog_references(ref, catalog_rng)
+    import scipy
+
     versions = {
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -702,6 +865,7 @@ def main() -> None:
         "optax": optax.__version__,
         "torch": torch.__version__,
         "scikit-learn": sklearn.__version__,
+        "scipy": scipy.__version__,
     }
     header = {
         "about": (
