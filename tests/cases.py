@@ -55,4 +55,8 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return rng.integers(0, width, size=batch), _probs(rng, shape), {}
     if name == "policy_gradient":
         return _one_hot(rng, batch, width) * rng.normal(size=(batch, 1)), _probs(rng, shape), {}
+    if name in ("dice", "jaccard", "tversky", "focal_tversky"):
+        return (rng.uniform(size=shape) < 0.5).astype(float), rng.uniform(0.02, 0.98, size=shape), {}
+    if name == "generalized_dice":
+        return _one_hot(rng, batch, width), _probs(rng, shape), {}
     raise KeyError(f"no test case for loss {name!r}: add one to tests/cases.py")

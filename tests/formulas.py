@@ -389,6 +389,55 @@ def sparse_categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0,
     return np.where(ignored, 0.0, -alpha * weight * (1.0 - np.exp(log_p)) ** gamma * log_p)
 
 
+# ----------------------------------------------------------------------------- segmentation: one value per sample
+def _per_sample_sums(y_true, y_pred):
+    y, p = _f64(y_true, y_pred)
+    one = y.ndim <= 1
+    y, p = y.reshape(1 if one else y.shape[0], -1), p.reshape(1 if one else p.shape[0], -1)
+    return y, p, one
+
+
+def _finish(values, one):
+    return values[0] if one else values
+
+
+def dice(y_true, y_pred, smooth=0.0):
+    """Keras' dice over every non-batch axis: 1 - 2 sum(y p) / (sum y + sum p + 1e-7), smoothed."""
+    y, p, one = _per_sample_sums(y_true, y_pred)
+    return _finish(1.0 - (2.0 * (y * p).sum(-1) + smooth) / (y.sum(-1) + p.sum(-1) + smooth + EPS), one)
+
+
+def jaccard(y_true, y_pred, smooth=0.0):
+    y, p, one = _per_sample_sums(y_true, y_pred)
+    inter = (y * p).sum(-1)
+    return _finish(1.0 - (inter + smooth) / (y.sum(-1) + p.sum(-1) - inter + smooth + EPS), one)
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, smooth=0.0):
+    """Keras' code: alpha weighs sum(y (1 - p)), beta sum((1 - y) p)."""
+    y, p, one = _per_sample_sums(y_true, y_pred)
+    inter = (y * p).sum(-1)
+    index = (inter + smooth) / (inter + alpha * (y * (1 - p)).sum(-1) + beta * ((1 - y) * p).sum(-1) + smooth + EPS)
+    return _finish(1.0 - index, one)
+
+
+def focal_tversky(y_true, y_pred, alpha=0.7, beta=0.3, gamma=0.75, smooth=0.0):
+    return np.maximum(tversky(y_true, y_pred, alpha=alpha, beta=beta, smooth=smooth), 0.0) ** gamma
+
+
+def generalized_dice(y_true, y_pred, smooth=1.0):
+    """Optax's multiclass_generalized_dice_loss applied to each sample on its own."""
+    y, p = _f64(y_true, y_pred)
+    one = y.ndim <= 1
+    c = y.shape[-1]
+    y, p = y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c)
+    size = y.sum(1)
+    weights = 1.0 / (size**2 + EPS)
+    weights = weights / weights.sum(-1, keepdims=True) * c
+    coefficient = ((y * p).sum(1) + smooth) / (0.5 * (y.sum(1) + p.sum(1)) + smooth)
+    return _finish((weights * (1.0 - coefficient)).mean(-1), one)
+
+
 REFERENCE = {
     f.__name__: f
     for f in (
@@ -427,5 +476,10 @@ REFERENCE = {
         poly1_crossentropy,
         generalized_crossentropy,
         sparse_categorical_focal_crossentropy,
+        dice,
+        jaccard,
+        tversky,
+        focal_tversky,
+        generalized_dice,
     )
 }

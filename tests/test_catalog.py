@@ -16,6 +16,7 @@ from cases import make_case
 from conftest import Backend, assert_close
 from formulas import REFERENCE
 from losskit.losses import CATALOG
+from losskit.losses._domain import Layout
 
 NAMES = sorted(REFERENCE)
 LOGIT_LOSSES = {
@@ -78,7 +79,8 @@ def test_three_dimensional_inputs_keep_the_leading_axes(name, backend, dtype):
     y_true, y_pred, options = make_case(name, rng_for(name, 3))
     reshape = lambda a: a.reshape((2, 3, *a.shape[1:]))  # noqa: E731
     out = check(name, reshape(y_true), reshape(y_pred), options, backend, dtype)
-    assert backend.np(out).shape == (2, 3)  # (6, 4) inputs seen as (2, 3, 4)
+    per_sample = lk.get(name).spec.layout is Layout.PER_SAMPLE  # one value per sample over all its axes
+    assert backend.np(out).shape == ((2,) if per_sample else (2, 3))  # (6, 4) inputs seen as (2, 3, 4)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -235,6 +237,14 @@ VARIANTS = [
     ("sparse_categorical_focal_crossentropy", {"alpha": 0.5, "gamma": 0.5}, _default),
     ("sparse_categorical_focal_crossentropy", {"ignore_class": -1, "class_weight": [1.0, 2.0, 0.5, 3.0]}, _ignored_labels(-1)),
     ("sparse_categorical_focal_crossentropy", {"from_logits": True, "gamma": 0.0}, _with_logits),
+    ("dice", {"smooth": 1.0}, _default),
+    ("jaccard", {"smooth": 1.0}, _soft_targets),
+    ("tversky", {"alpha": 0.3, "beta": 0.7}, _default),
+    ("tversky", {"alpha": 1.0, "beta": 1.0, "smooth": 0.5}, _soft_targets),
+    ("focal_tversky", {"gamma": 1.0, "alpha": 0.5, "beta": 0.5}, _default),
+    ("focal_tversky", {"gamma": 2.0, "smooth": 1.0}, _default),
+    ("generalized_dice", {"smooth": 0.0}, _default),
+    ("generalized_dice", {"smooth": 1e-5}, _default),
 ]
 
 
@@ -390,3 +400,18 @@ def test_a_keras_class_weight_dict_is_read_by_class_index(name):
     for bad in ({-1: 1.0}, {0: -1.0}, {"a": 1.0}, {0.5: 1.0}):
         with pytest.raises(ValueError, match=f"{name}: `class_weight` must be"):
             lk.get(name, class_weight=bad)
+
+
+# ----------------------------------------------------------------------------- segmentation
+@pytest.mark.parametrize("name", ["dice", "jaccard", "tversky", "focal_tversky", "generalized_dice"])
+def test_segmentation_losses_give_one_value_per_image(name, backend, dtype):
+    """(N, H, W, C) masks and probabilities: one value per image over its pixels and classes;
+    an empty target with an empty prediction is finite (dice: 1, never 0/0)."""
+    rng = rng_for(name, "images")
+    labels = rng.integers(0, 3, size=(2, 5, 4))
+    y_true = np.eye(3)[labels]
+    y_pred = rng.dirichlet(np.ones(3), size=(2, 5, 4))
+    out = check(name, y_true, y_pred, {}, backend, dtype)
+    assert backend.np(out).shape == (2,)
+    empty = getattr(lk, name)(backend.to(np.zeros((2, 3, 3)), dtype), backend.to(np.zeros((2, 3, 3)), dtype))
+    assert np.isfinite(backend.np(empty)).all()

@@ -103,6 +103,13 @@ VARIANTS = [
     ("sparse_categorical_focal_crossentropy", {}),
     ("sparse_categorical_focal_crossentropy", {"from_logits": True, "ignore_class": 1}),
     ("sparse_categorical_focal_crossentropy", {"from_logits": True, "gamma": 0.5, "class_weight": (1.0, 2.0, 0.5, 3.0)}),
+    ("dice", {}),
+    ("dice", {"smooth": 1.0}),
+    ("jaccard", {}),
+    ("tversky", {"alpha": 0.3, "beta": 0.7, "smooth": 0.5}),
+    ("focal_tversky", {}),
+    ("focal_tversky", {"gamma": 2.0}),
+    ("generalized_dice", {}),
 ]
 IDS = [name + "".join(f"-{k}={v}" for k, v in opts.items()) for name, opts in VARIANTS]
 

@@ -19,7 +19,7 @@ from losskit.guidance.options import describe
 from losskit.losses import CATALOG
 from losskit.losses._domain import ClassIndices, Interval, Labels
 
-TASKS = {"regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution"}
+TASKS = {"regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation", "ranking"}
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -67,7 +67,8 @@ def test_labels_and_properties():
     assert having("margin-based") == {
         "hinge", "squared_hinge", "categorical_hinge", "soft_margin", "perceptron", "multiclass_hinge", "multi_margin", "sparsemax",
     }  # fmt: skip
-    assert having("needs one-hot labels") == {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "poly1_crossentropy"}
+    assert having("needs one-hot labels") == {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "poly1_crossentropy",
+                                                "generalized_dice"}
     assert having("needs integer labels") == {
         "sparse_categorical_crossentropy", "sparse_categorical_focal_crossentropy", "generalized_crossentropy", "nll",
         "multiclass_hinge", "multi_margin", "sparsemax",

@@ -827,6 +827,48 @@ def catalog_references(ref: References, rng: np.random.Generator) -> None:
                 jensenshannon(pj, qj, axis=-1) ** 2, relation="SciPy's distance is the square root of the divergence (natural log)")
 
 
+def segmentation_references(ref: References, rng: np.random.Generator) -> None:
+    """Keras' dice and tversky over every non-batch axis (``axis=(1, 2, 3)``), Optax's generalized
+    Dice of each sample on its own, and Optax's dice loss with both weights 1 (Jaccard)."""
+    masks = (rng.uniform(size=(3, 4, 5, 2)) < 0.4).astype(float)
+    probabilities = np.clip(masks * 0.6 + rng.uniform(0.0, 0.5, size=masks.shape), 0.01, 0.99)
+    ref.data("masks", masks, probabilities, "(3, 4, 5, 2) binary masks and probabilities: one value per image")
+    labels = rng.integers(0, 3, size=(3, 4, 5))
+    labels[0] = 0  # a class absent from an image: its weight is 1 / 1e-7 before normalising
+    ref.data("segmentation_onehot", _one_hot(labels, 3), rng.dirichlet(np.ones(3), size=(3, 4, 5)),
+             "(3, 4, 5, 3) one-hot masks and softmax probabilities")
+    y, p = ref.arrays("masks")
+    axis = (1, 2, 3)
+    keras_runs(ref, rng, "dice", "masks", {}, {"axis": axis}, keras.losses.dice, keras.losses.Dice, y, p,
+               relation="keras.losses.dice with axis=(1, ..., rank - 1): per sample over every non-batch axis")
+    for alpha, beta in ((0.5, 0.5), (0.3, 0.7), (1.0, 1.0)):
+        keras_runs(ref, rng, "tversky", "masks", {"alpha": alpha, "beta": beta}, {"alpha": alpha, "beta": beta, "axis": axis},
+                   keras.losses.tversky, keras.losses.Tversky, y, p,
+                   relation="Keras' code: alpha weighs sum(y (1 - p)), beta sum((1 - y) p); per sample")
+    keras_runs(ref, rng, "focal_tversky", "masks", {"alpha": 0.7, "beta": 0.3, "gamma": 1.0}, {"alpha": 0.7, "beta": 0.3, "axis": axis},
+               keras.losses.tversky, keras.losses.Tversky, y, p, relation="gamma=1 is the Tversky loss")
+    ol = optax.losses
+    flat_y, flat_p = y.reshape(3, -1, 1), p.reshape(3, -1, 1)
+    logit = np.log(flat_p) - np.log1p(-flat_p)
+    for smooth in (1.0, 0.0):
+        jaccard = np.array([ol.dice_loss(logit[i:i + 1], flat_y[i:i + 1], alpha=1.0, beta=1.0, smooth=smooth, apply_softmax=True)
+                            for i in range(3)]).reshape(-1)
+        ref.compare("optax", f"optax.losses.dice_loss(logit(p), y, alpha=1, beta=1, smooth={smooth}) of each image as one class",
+                    "jaccard", "masks", jaccard, options={"smooth": smooth},
+                    relation="Tversky with both weights 1 is the soft IoU; a sigmoid of logit(p) gives back p (one class)")
+    yo, po = ref.arrays("segmentation_onehot")
+    for smooth in (1.0, 0.1):
+        per_image = np.array([ol.multiclass_generalized_dice_loss(po[i:i + 1], yo[i:i + 1], smooth=smooth, apply_softmax=False)
+                              for i in range(len(yo))])
+        ref.compare("optax", f"optax.losses.multiclass_generalized_dice_loss(p[i:i+1], y[i:i+1], smooth={smooth}, apply_softmax=False)",
+                    "generalized_dice", "segmentation_onehot", per_image, options={"smooth": smooth},
+                    relation="Optax's class weights come from the batch it is given: one image at a time is losskit's per-sample value")
+    ref.compare("optax", "optax.losses.dice_loss(p, y, smooth=2s, apply_softmax=False, reduction='none').mean(-1) of one class",
+                "dice", "masks",
+                np.array([ol.dice_loss(logit[i:i + 1], flat_y[i:i + 1], smooth=0.5, apply_softmax=True) for i in range(3)]).reshape(-1),
+                options={"smooth": 1.0}, relation="Optax's dice coefficient is (I + s) / ((P + T) / 2 + s): losskit's smooth=2s (no 1e-7)")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -855,6 +897,7 @@ def main() -> None:
     catalog_rng = np.random.default_rng(SEED + 10)
     build_catalog_inputs(ref, catalog_rng)
     catalog_references(ref, catalog_rng)
+    segmentation_references(ref, np.random.default_rng(SEED + 11))
     import scipy
 
     versions = {

@@ -35,7 +35,7 @@ import numpy as np
 from .._array import to_numpy
 from .diagnosis import IMBALANCE_RATIO, OUTLIER_SIGMAS, heavy_tailed, robust_outliers
 
-TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution")
+TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation")
 _TASK_ALIASES = {"continuous": "regression", "count": "counts", "multiclassification": "multiclass", "rl": "reinforcement",
                  "multioutput": "regression", "distributions": "distribution", "multilabelindicator": "multilabel"}  # fmt: skip
 #: More distinct integer values than this are read as counts (or a regression target), not classes.
@@ -80,7 +80,7 @@ def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False,
     """Losses for ``task`` or for target data ``y``, best first, each with its activation and reason.
 
     ``task`` is one of ``"regression"``, ``"binary"``, ``"multiclass"``, ``"multilabel"``,
-    ``"counts"``, ``"similarity"``, ``"reinforcement"`` (or ``"distribution"``). Without it, the
+    ``"counts"``, ``"similarity"``, ``"reinforcement"``, ``"segmentation"`` (or ``"distribution"``). Without it, the
     task is inferred from ``y`` (see :func:`infer_task`); with both, ``y`` still tells the label
     format, the class balance and the tails. ``outliers`` favours robust regression losses,
     ``imbalanced`` focal losses and class weights.
@@ -298,6 +298,17 @@ def _distribution(target: _Target | None, *, outliers: bool, imbalanced: bool) -
     ]
 
 
+def _segmentation(target: _Target | None, *, outliers: bool, imbalanced: bool) -> list[Recommendation]:
+    overlap = [
+        Recommendation("dice", {"smooth": 1.0}, "sigmoid", "the soft Dice overlap of each image's mask: insensitive to how small the object is"),
+        Recommendation("tversky", {"alpha": 0.7, "beta": 0.3}, "sigmoid", "Dice that weighs the missed target more than false alarms: small, rare structures"),
+        Recommendation("generalized_dice", {}, "softmax", "several classes in one mask, each weighed by its inverse squared size"),
+    ]
+    if imbalanced:
+        overlap.insert(0, Recommendation("focal_tversky", {}, "sigmoid", "Tversky raised to 0.75: stresses the images whose overlap is still poor"))
+    return overlap
+
+
 _RULES = {
     "regression": _regression,
     "binary": _binary,
@@ -307,4 +318,5 @@ _RULES = {
     "similarity": _similarity,
     "reinforcement": _reinforcement,
     "distribution": _distribution,
+    "segmentation": _segmentation,
 }

@@ -30,6 +30,7 @@ from .regression import (
     smooth_l1,
 )
 from .reinforcement import policy_gradient, temporal_difference
+from .segmentation import dice, focal_tversky, generalized_dice, jaccard, tversky
 from .similarity import cosine_similarity
 
 # Keras' short names for the same functions.

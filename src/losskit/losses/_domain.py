@@ -124,6 +124,9 @@ class Layout(enum.Enum):
     """How ``y_true``'s shape relates to ``y_pred``'s."""
 
     SAME = "same"  # equal shapes (Keras' squeeze rule for a trailing unit axis)
+    # equal shapes, as SAME, but one value per sample over every non-batch axis (an image's pixels
+    # and classes: the segmentation overlaps); 1-D inputs are one sample
+    PER_SAMPLE = "per_sample"
     LABELS = "labels"  # y_pred's shape without its class axis
     MEAN_VARIANCE = "mean_variance"  # y_pred is y_true's last axis doubled: means, then variances
     ANY = "any"  # a user loss: shapes are its own business

@@ -50,7 +50,7 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
     elif layout is Layout.MEAN_VARIANCE:
         y_true, y_pred = _mean_variance_shapes(spec, y_true, y_pred, xp)
         y_true = _as_float(y_true, dtype, xp)
-    elif layout is Layout.SAME:
+    elif layout is Layout.SAME or layout is Layout.PER_SAMPLE:
         y_true, y_pred = _same_shapes(spec, y_true, y_pred, xp)
         y_true = _as_float(y_true, dtype, xp)
     else:
