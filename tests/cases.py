@@ -59,4 +59,6 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return (rng.uniform(size=shape) < 0.5).astype(float), rng.uniform(0.02, 0.98, size=shape), {}
     if name == "generalized_dice":
         return _one_hot(rng, batch, width), _probs(rng, shape), {}
+    if name in ("ranking_softmax", "pairwise_logistic", "pairwise_hinge", "listmle"):
+        return rng.integers(0, 3, size=shape).astype(float), rng.normal(size=shape), {}
     raise KeyError(f"no test case for loss {name!r}: add one to tests/cases.py")

@@ -438,6 +438,47 @@ def generalized_dice(y_true, y_pred, smooth=1.0):
     return _finish((weights * (1.0 - coefficient)).mean(-1), one)
 
 
+# ----------------------------------------------------------------------------- ranking: one list per row
+def _lists(y_true, y_pred):
+    y, s = _f64(y_true, y_pred)
+    return y.reshape(-1, y.shape[-1]), s.reshape(-1, s.shape[-1]), y.shape[:-1]
+
+
+def ranking_softmax(y_true, y_pred):
+    y, s = _f64(y_true, y_pred)
+    return -np.sum(y * _log_softmax(s), axis=-1)
+
+
+def _pairwise(y_true, y_pred, pair_loss):
+    y, s, lead = _lists(y_true, y_pred)
+    out = np.zeros(len(y))
+    for row in range(len(y)):
+        for i in range(y.shape[1]):
+            for j in range(y.shape[1]):
+                if y[row, i] > y[row, j]:
+                    out[row] += pair_loss(s[row, i] - s[row, j])
+    return out.reshape(lead)
+
+
+def pairwise_logistic(y_true, y_pred):
+    return _pairwise(y_true, y_pred, lambda d: np.logaddexp(0.0, -d))
+
+
+def pairwise_hinge(y_true, y_pred, margin=1.0):
+    return _pairwise(y_true, y_pred, lambda d: max(0.0, margin - d))
+
+
+def listmle(y_true, y_pred):
+    """Plackett-Luce negative log-likelihood of the items sorted by decreasing relevance (stable)."""
+    y, s, lead = _lists(y_true, y_pred)
+    out = np.zeros(len(y))
+    for row in range(len(y)):
+        ordered = s[row][np.argsort(-y[row], kind="stable")]
+        tails = np.logaddexp.accumulate(ordered[::-1])[::-1]
+        out[row] = np.sum(tails - ordered)
+    return out.reshape(lead)
+
+
 REFERENCE = {
     f.__name__: f
     for f in (
@@ -481,5 +522,9 @@ REFERENCE = {
         tversky,
         focal_tversky,
         generalized_dice,
+        ranking_softmax,
+        pairwise_logistic,
+        pairwise_hinge,
+        listmle,
     )
 }

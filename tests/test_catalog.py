@@ -245,6 +245,8 @@ VARIANTS = [
     ("focal_tversky", {"gamma": 2.0, "smooth": 1.0}, _default),
     ("generalized_dice", {"smooth": 0.0}, _default),
     ("generalized_dice", {"smooth": 1e-5}, _default),
+    ("pairwise_hinge", {"margin": 0.5}, _default),
+    ("pairwise_hinge", {"margin": 0.0}, _default),
 ]
 
 

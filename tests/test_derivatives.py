@@ -110,6 +110,11 @@ VARIANTS = [
     ("focal_tversky", {}),
     ("focal_tversky", {"gamma": 2.0}),
     ("generalized_dice", {}),
+    ("ranking_softmax", {}),
+    ("pairwise_logistic", {}),
+    ("pairwise_hinge", {}),
+    ("pairwise_hinge", {"margin": 2.0}),
+    ("listmle", {}),
 ]
 IDS = [name + "".join(f"-{k}={v}" for k, v in opts.items()) for name, opts in VARIANTS]
 

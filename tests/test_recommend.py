@@ -62,7 +62,7 @@ def test_imbalance_puts_focal_losses_first():
 def test_task_names_are_forgiving_and_checked():
     assert losses(lk.recommend("Multi-Class")) == losses(lk.recommend("multiclass"))
     with pytest.raises(ValueError, match="recommend: `task` must be one of regression, binary"):
-        lk.recommend("ranking")
+        lk.recommend("clustering")
     with pytest.raises(ValueError, match="give a `task`"):
         lk.recommend()
 
@@ -151,3 +151,10 @@ def test_huber_delta_follows_the_spread_of_y():
         assert huber.options["delta"] == pytest.approx(1.345 * robust_sigma, rel=5e-3)
     [huber] = [r for r in lk.recommend("regression") if r.loss == "huber"]
     assert huber.options == {"delta": 1.0}
+
+
+@pytest.mark.parametrize(("task", "first"), [("segmentation", "dice"), ("ranking", "ranking_softmax")])
+def test_segmentation_and_ranking_have_recommendations(task, first):
+    recommendations = lk.recommend(task)
+    assert recommendations[0].loss == first and all(r.loss in lk.available() for r in recommendations)
+    assert lk.recommend(task, imbalanced=True)[0].loss == ("focal_tversky" if task == "segmentation" else first)

@@ -869,6 +869,40 @@ def segmentation_references(ref: References, rng: np.random.Generator) -> None:
                 options={"smooth": 1.0}, relation="Optax's dice coefficient is (I + s) / ((P + T) / 2 + s): losskit's smooth=2s (no 1e-7)")
 
 
+def ranking_references(ref: References, rng: np.random.Generator) -> None:
+    """Optax's softmax ranking loss per list; PyTorch's pair losses summed over each list's pairs;
+    ListMLE, which no peer ships, as the Plackett-Luce likelihood in torch (``logcumsumexp``)."""
+    relevance = rng.integers(0, 4, size=(5, 6)).astype(float)
+    relevance[4] = 0.0  # a list without a relevant item
+    scores = rng.normal(scale=1.5, size=(5, 6))
+    scores[0, 0] = 30.0
+    ref.data("lists", relevance, scores, "(5, 6): graded relevance 0..3 and scores, one list per row; the last list has no relevant item")
+    y, s = ref.arrays("lists")
+    ref.compare("optax", "optax.losses.ranking_softmax_loss(scores, relevance, reduce_fn=None)", "ranking_softmax", "lists",
+                optax.losses.ranking_softmax_loss(s, y, reduce_fn=None), relation="-sum(y log_softmax(s)) per list; relevance not normalised")
+    ref.compare("optax", "optax.losses.ranking_softmax_loss(scores, relevance)", "ranking_softmax", "lists",
+                optax.losses.ranking_softmax_loss(s, y), reduction="sum_over_batch_size", relation="Optax's default mean over lists")
+    yt, st = _t(y), _t(s)
+    i, j = torch.meshgrid(torch.arange(6), torch.arange(6), indexing="ij")
+    ahead = (yt[:, :, None] > yt[:, None, :]).double()
+    first, second = st[:, i], st[:, j]
+    ones = torch.ones_like(first)
+    for margin in (1.0, 0.5):
+        pairs = F.margin_ranking_loss(first, second, ones, margin=margin, reduction="none")
+        ref.compare("torch", f"torch.nn.MarginRankingLoss(margin={margin}, reduction='none')(s_i, s_j, 1) summed over pairs y_i > y_j",
+                    "pairwise_hinge", "lists", (pairs * ahead).sum((-2, -1)), options={"margin": margin},
+                    relation="the list's value is the sum over its ordered pairs")
+    pairs = F.binary_cross_entropy_with_logits(first - second, ones, reduction="none")
+    ref.compare("torch", "torch.nn.BCEWithLogitsLoss(reduction='none')(s_i - s_j, 1) summed over pairs y_i > y_j", "pairwise_logistic",
+                "lists", (pairs * ahead).sum((-2, -1)), relation="RankNet: the logistic loss of each pair's score difference, summed")
+    order = torch.argsort(-yt, dim=-1, stable=True)
+    ordered = torch.gather(st, -1, order)
+    tails = torch.flip(torch.logcumsumexp(torch.flip(ordered, (-1,)), dim=-1), (-1,))
+    ref.compare("torch", "sum(flip(logcumsumexp(flip(s[argsort(-y, stable)]))) - s[argsort(-y, stable)]) (no peer ships ListMLE)",
+                "listmle", "lists", (tails - ordered).sum(-1),
+                relation="Plackett-Luce likelihood of the order of decreasing relevance, ties in position order (TF-Ranking shuffles them)")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -898,6 +932,7 @@ def main() -> None:
     build_catalog_inputs(ref, catalog_rng)
     catalog_references(ref, catalog_rng)
     segmentation_references(ref, np.random.default_rng(SEED + 11))
+    ranking_references(ref, np.random.default_rng(SEED + 12))
     import scipy
 
     versions = {

@@ -82,6 +82,8 @@ def kinds(loss: Any) -> tuple[str, ...]:
         return ("margin", "probability") if spec.takes_raw(loss.options) else ("probability", "margin")
     if spec.y_pred == LOG_PROBABILITY:  # nll: log-probabilities of the classes
         return ("probability", "margin")
+    if spec.target is Target.RELEVANCE:  # a list of two items, the relevant one first: the score gap
+        return ("margin",)
     return ("residual",)
 
 

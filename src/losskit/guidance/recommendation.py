@@ -35,7 +35,7 @@ import numpy as np
 from .._array import to_numpy
 from .diagnosis import IMBALANCE_RATIO, OUTLIER_SIGMAS, heavy_tailed, robust_outliers
 
-TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation")
+TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation", "ranking")
 _TASK_ALIASES = {"continuous": "regression", "count": "counts", "multiclassification": "multiclass", "rl": "reinforcement",
                  "multioutput": "regression", "distributions": "distribution", "multilabelindicator": "multilabel"}  # fmt: skip
 #: More distinct integer values than this are read as counts (or a regression target), not classes.
@@ -80,7 +80,7 @@ def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False,
     """Losses for ``task`` or for target data ``y``, best first, each with its activation and reason.
 
     ``task`` is one of ``"regression"``, ``"binary"``, ``"multiclass"``, ``"multilabel"``,
-    ``"counts"``, ``"similarity"``, ``"reinforcement"``, ``"segmentation"`` (or ``"distribution"``). Without it, the
+    ``"counts"``, ``"similarity"``, ``"reinforcement"``, ``"segmentation"``, ``"ranking"`` (or ``"distribution"``). Without it, the
     task is inferred from ``y`` (see :func:`infer_task`); with both, ``y`` still tells the label
     format, the class balance and the tails. ``outliers`` favours robust regression losses,
     ``imbalanced`` focal losses and class weights.
@@ -309,6 +309,14 @@ def _segmentation(target: _Target | None, *, outliers: bool, imbalanced: bool) -
     return overlap
 
 
+def _ranking(target: _Target | None, *, outliers: bool, imbalanced: bool) -> list[Recommendation]:
+    return [
+        Recommendation("ranking_softmax", {}, "linear", "listwise: the softmax of a list's scores against its graded relevance (ListNet)"),
+        Recommendation("pairwise_logistic", {}, "linear", "every pair the relevance orders pays a logistic loss (RankNet; GBDT ranking)"),
+        Recommendation("listmle", {}, "linear", "the likelihood of the whole order of decreasing relevance (Plackett-Luce)"),
+    ]
+
+
 _RULES = {
     "regression": _regression,
     "binary": _binary,
@@ -319,4 +327,5 @@ _RULES = {
     "reinforcement": _reinforcement,
     "distribution": _distribution,
     "segmentation": _segmentation,
+    "ranking": _ranking,
 }

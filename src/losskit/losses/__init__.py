@@ -29,6 +29,7 @@ from .regression import (
     quantile,
     smooth_l1,
 )
+from .ranking import listmle, pairwise_hinge, pairwise_logistic, ranking_softmax
 from .reinforcement import policy_gradient, temporal_difference
 from .segmentation import dice, focal_tversky, generalized_dice, jaccard, tversky
 from .similarity import cosine_similarity

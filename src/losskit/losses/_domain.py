@@ -118,6 +118,7 @@ class Target(str, enum.Enum):
     CLASS_INDICES = "class_indices"  # one integer class per row
     DISTRIBUTION = "distribution"  # a probability distribution over the last axis
     ADVANTAGES = "advantages"  # one_hot(action) * advantage (policy gradients)
+    RELEVANCE = "relevance"  # graded relevance (>= 0) of each item of a list, one list per row: ranking
 
 
 class Layout(enum.Enum):
