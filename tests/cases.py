@@ -61,4 +61,6 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return _one_hot(rng, batch, width), _probs(rng, shape), {}
     if name in ("ranking_softmax", "pairwise_logistic", "pairwise_hinge", "listmle"):
         return rng.integers(0, 3, size=shape).astype(float), rng.normal(size=shape), {}
+    if name == "contrastive":
+        return rng.integers(0, 2, size=shape).astype(float), rng.uniform(0.0, 2.0, size=shape), {}
     raise KeyError(f"no test case for loss {name!r}: add one to tests/cases.py")

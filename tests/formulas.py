@@ -479,6 +479,12 @@ def listmle(y_true, y_pred):
     return out.reshape(lead)
 
 
+def contrastive(y_true, y_pred, margin=1.0):
+    """Hadsell et al.: y d^2 + (1 - y) max(margin - d, 0)^2, y = 1 for similar pairs."""
+    y, d = _f64(y_true, y_pred)
+    return np.mean(y * d**2 + (1 - y) * np.maximum(margin - d, 0.0) ** 2, axis=-1)
+
+
 REFERENCE = {
     f.__name__: f
     for f in (
@@ -526,5 +532,6 @@ REFERENCE = {
         pairwise_logistic,
         pairwise_hinge,
         listmle,
+        contrastive,
     )
 }

@@ -247,6 +247,8 @@ VARIANTS = [
     ("generalized_dice", {"smooth": 1e-5}, _default),
     ("pairwise_hinge", {"margin": 0.5}, _default),
     ("pairwise_hinge", {"margin": 0.0}, _default),
+    ("contrastive", {"margin": 0.5}, _default),
+    ("contrastive", {"margin": 3.0}, _soft_targets),
 ]
 
 

@@ -115,6 +115,8 @@ VARIANTS = [
     ("pairwise_hinge", {}),
     ("pairwise_hinge", {"margin": 2.0}),
     ("listmle", {}),
+    ("contrastive", {}),
+    ("contrastive", {"margin": 1.5}),
 ]
 IDS = [name + "".join(f"-{k}={v}" for k, v in opts.items()) for name, opts in VARIANTS]
 

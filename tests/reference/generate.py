@@ -903,6 +903,19 @@ def ranking_references(ref: References, rng: np.random.Generator) -> None:
                 relation="Plackett-Luce likelihood of the order of decreasing relevance, ties in position order (TF-Ranking shuffles them)")
 
 
+def contrastive_references(ref: References, rng: np.random.Generator) -> None:
+    """No installed peer ships the contrastive loss of pairs: TensorFlow Addons' formula in torch."""
+    similar = rng.integers(0, 2, size=(6, 3)).astype(float)
+    distances = rng.uniform(0.0, 2.0, size=(6, 3))
+    ref.data("pair_distances", similar, distances, "1 for similar pairs, 0 for dissimilar; distances in [0, 2]")
+    y, d = map(_t, ref.arrays("pair_distances"))
+    for margin in (1.0, 0.5):
+        value = (y * d**2 + (1 - y) * torch.clamp(margin - d, min=0.0) ** 2).mean(-1)
+        ref.compare("torch", f"tfa.losses.contrastive_loss(y, d, margin={margin}) in torch: y d^2 + (1 - y) relu(margin - d)^2",
+                    "contrastive", "pair_distances", value, options={"margin": margin},
+                    relation="TensorFlow Addons' definition (not installable here), mean over the last axis")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -933,6 +946,7 @@ def main() -> None:
     catalog_references(ref, catalog_rng)
     segmentation_references(ref, np.random.default_rng(SEED + 11))
     ranking_references(ref, np.random.default_rng(SEED + 12))
+    contrastive_references(ref, np.random.default_rng(SEED + 13))
     import scipy
 
     versions = {

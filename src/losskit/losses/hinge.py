@@ -5,6 +5,8 @@ so each has a positive surrogate for Newton-type learners.
 
 from __future__ import annotations
 
+import math
+
 from .._array import device, log_sigmoid, one_hot, sigmoid
 from ._domain import BINARY, CLASS_INDICES, REAL, SIGNED_BINARY, Intercept, Layout, Target
 from ._spec import NON_NEGATIVE_NUMBER, Check, define
@@ -204,15 +206,25 @@ def multiclass_hinge(y_true, y_pred, *, xp):
     ``max((1 - y) * y_pred)``. Shapes: labels ``(...)``, scores ``(..., C) -> (...)``.
     """
     target = one_hot(y_true, y_pred.shape[-1], xp, dtype=y_pred.dtype)
-    return xp.max(y_pred + 1.0 - target, axis=-1) - xp.sum(y_pred * target, axis=-1)
+    return xp.clip(_best_other(y_pred, target, xp) - xp.sum(y_pred * target, axis=-1), min=0.0)
+
+
+def _best_other(y_pred, target, xp, keepdims=False):
+    """``max_{c != y} y_pred_c + 1`` (-inf with one class): Optax's ``max(y_pred + 1 - one_hot)`` without
+    rounding ``(s_y + 1) - 1``, so a row the true class wins gives exactly 0."""
+    others = xp.where(target > 0, xp.full_like(y_pred, -math.inf), y_pred + 1.0)
+    return xp.max(others, axis=-1, keepdims=keepdims)
 
 
 @multiclass_hinge.derivatives(surrogate="constant 1 (the L1 surrogate LightGBM uses)")
 def _multiclass_hinge_derivatives(y_true, y_pred, *, surrogate, xp):
-    """``g = s - one_hot(y)``, ``s`` sharing 1 among the classes reaching ``max(y_pred + 1 - one_hot(y))``
-    (0 when the true class alone does, outside the margin); ``h = 0`` (surrogate 1). No ``1/d``."""
+    """Inside the margin (its edge included): ``g = s - one_hot(y)``, ``s`` sharing 1 among the other
+    classes reaching the best other score; 0 beyond it; ``h = 0`` (surrogate 1). No ``1/d``."""
     target = one_hot(y_true, y_pred.shape[-1], xp, dtype=y_pred.dtype)
-    return _ties_share(y_pred + 1.0 - target, xp) - target, xp.full_like(y_pred, 1.0 if surrogate else 0.0)
+    others = xp.where(target > 0, xp.full_like(y_pred, -math.inf), y_pred + 1.0)
+    inside = _best_other(y_pred, target, xp, keepdims=True) - xp.sum(y_pred * target, axis=-1, keepdims=True) >= 0
+    grad = xp.where(inside, _ties_share(others, xp) - target, xp.zeros_like(y_pred))
+    return grad, xp.full_like(y_pred, 1.0 if surrogate else 0.0)
 
 
 MARGIN_POWER = Check(lambda v: v in (1, 2) and not isinstance(v, bool), "1 or 2")

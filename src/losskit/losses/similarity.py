@@ -4,8 +4,8 @@ its gradient and Hessian diagonal below it."""
 from __future__ import annotations
 
 from .._array import unit_vectors, vector_norms
-from ._domain import REAL, Intercept, Target
-from ._spec import AXIS, define
+from ._domain import NON_NEGATIVE, REAL, UNIT, Intercept, Target
+from ._spec import AXIS, NON_NEGATIVE_NUMBER, define
 
 
 @define(
@@ -54,3 +54,40 @@ def _cosine_similarity_derivatives(y_true, y_pred, *, axis, surrogate, xp):
         return grad, xp.broadcast_to(1.0 / norm / norm, y_pred.shape)
     hess = (2.0 * target * unit + cosine - 3.0 * cosine * xp.square(unit)) / norm / norm
     return grad, xp.where(inside, hess, xp.zeros_like(hess))
+
+
+@define(
+    name="contrastive",
+    aliases=("contrastive_loss", "siamese"),
+    tasks=("similarity",),
+    y_true=UNIT,
+    y_pred=NON_NEGATIVE,
+    target=Target.BINARY,
+    intercept=Intercept.ZERO,
+    activations=("relu", "softplus"),
+    properties=("metric learning", "margin-based pairs", "convex in the distance"),
+    formula="mean(y d^2 + (1 - y) max(margin - d, 0)^2), y = 1 for similar pairs, d = y_pred a distance",
+    latex=r"\frac{1}{d}\sum_j \Big(y_j\,\hat d_j^{\,2} + (1-y_j)\max(m - \hat d_j, 0)^2\Big)",
+    references=("Hadsell, Chopra & LeCun, Dimensionality Reduction by Learning an Invariant Mapping, 2006.",
+                "TensorFlow Addons contrastive_loss"),
+    checks={"margin": NON_NEGATIVE_NUMBER},
+)
+def contrastive(y_true, y_pred, *, margin=1.0, xp):
+    """Contrastive loss of pairs (Hadsell et al., TensorFlow Addons' ``contrastive_loss``):
+    ``y_true`` is 1 for a similar pair and 0 for a dissimilar one, ``y_pred`` the distance between
+    the pair's embeddings; similar pairs are pulled together, dissimilar ones pushed beyond
+    ``margin``. Elementwise, the mean over the last axis as every elementwise loss.
+    """
+    return xp.mean(y_true * xp.square(y_pred) + (1.0 - y_true) * xp.square(xp.clip(margin - y_pred, min=0.0)), axis=-1)
+
+
+@contrastive.derivatives(surrogate="constant 2/d (the curvature of either side; the dissimilar side is flat beyond the margin)")
+def _contrastive_derivatives(y_true, y_pred, *, margin, surrogate, xp):
+    """``g = 2 (y d - (1 - y) max(m - d, 0)) / d_width``; ``h = 2 (y + (1 - y) [d <= m]) / d_width``."""
+    width = y_pred.shape[-1]
+    gap = xp.clip(margin - y_pred, min=0.0)
+    grad = 2.0 * (y_true * y_pred - (1.0 - y_true) * gap) / width
+    if surrogate:
+        return grad, xp.full_like(y_pred, 2.0 / width)
+    inside = xp.astype(y_pred <= margin, y_pred.dtype)
+    return grad, 2.0 * (y_true + (1.0 - y_true) * inside) / width
