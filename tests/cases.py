@@ -63,4 +63,8 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return rng.integers(0, 3, size=shape).astype(float), rng.normal(size=shape), {}
     if name == "contrastive":
         return rng.integers(0, 2, size=shape).astype(float), rng.uniform(0.0, 2.0, size=shape), {}
+    if name in ("ntxent", "supervised_contrastive", "triplet_margin", "circle"):
+        groups = max(1, batch // 2)  # pairs of samples with one label (two views), labels 0..groups-1
+        labels = np.arange(batch) % groups
+        return labels, rng.normal(size=shape), {}
     raise KeyError(f"no test case for loss {name!r}: add one to tests/cases.py")

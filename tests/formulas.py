@@ -485,6 +485,75 @@ def contrastive(y_true, y_pred, margin=1.0):
     return np.mean(y * d**2 + (1 - y) * np.maximum(margin - d, 0.0) ** 2, axis=-1)
 
 
+# ----------------------------------------------------------------------------- metric learning: the whole batch
+def _batch(y_true, y_pred):
+    labels = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    (x,) = _f64(y_pred)
+    unit = x / np.where(np.linalg.norm(x, axis=-1, keepdims=True) > 0, np.linalg.norm(x, axis=-1, keepdims=True), 1.0)
+    return labels, x, unit @ unit.T
+
+
+def ntxent(y_true, y_pred, temperature=0.07):
+    labels, _, cos = _batch(y_true, y_pred)
+    n, out = len(labels), np.zeros(len(labels))
+    for i in range(n):
+        negatives = [k for k in range(n) if labels[k] != labels[i]]
+        terms = []
+        for j in range(n):
+            if j != i and labels[j] == labels[i]:
+                logits = np.array([cos[i, j]] + [cos[i, k] for k in negatives]) / temperature
+                terms.append(np.logaddexp.reduce(logits) - logits[0])
+        out[i] = np.mean(terms) if terms else 0.0
+    return out
+
+
+def supervised_contrastive(y_true, y_pred, temperature=0.07):
+    labels, _, cos = _batch(y_true, y_pred)
+    n, out = len(labels), np.zeros(len(labels))
+    for i in range(n):
+        others = np.array([cos[i, a] for a in range(n) if a != i]) / temperature
+        positives = [cos[i, j] / temperature for j in range(n) if j != i and labels[j] == labels[i]]
+        out[i] = np.logaddexp.reduce(others) - np.mean(positives) if positives else 0.0
+    return out
+
+
+def triplet_margin(y_true, y_pred, margin=1.0, p=2.0, mining="batch_all"):
+    labels, x, _ = _batch(y_true, y_pred)
+    n, out = len(labels), np.zeros(len(labels))
+
+    def dist(a, b):
+        return (np.sum(np.abs(x[a] - x[b]) ** p) + 1e-6) ** (1.0 / p)
+
+    for i in range(n):
+        positives = [j for j in range(n) if j != i and labels[j] == labels[i]]
+        negatives = [k for k in range(n) if labels[k] != labels[i]]
+        if not positives or not negatives:
+            continue
+        if mining == "batch_all":
+            out[i] = np.mean([max(0.0, dist(i, j) - dist(i, k) + margin) for j in positives for k in negatives])
+        else:
+            terms = []
+            for j in positives:
+                farther = [dist(i, k) for k in negatives if dist(i, k) > dist(i, j)]
+                chosen = min(farther) if farther else max(dist(i, k) for k in negatives)
+                terms.append(max(0.0, dist(i, j) - chosen + margin))
+            out[i] = np.mean(terms)
+    return out
+
+
+def circle(y_true, y_pred, gamma=80.0, margin=0.4):
+    """Keras 3's circle (remove_diagonal=True) on L2-normalised embeddings."""
+    labels, _, cos = _batch(y_true, y_pred)
+    n, out = len(labels), np.zeros(len(labels))
+    d = np.maximum(1.0 - cos, 0.0)
+    for i in range(n):
+        pos = [-gamma * max(margin + d[i, j], 0.0) * (margin - d[i, j]) for j in range(n) if j != i and labels[j] == labels[i]]
+        neg = [gamma * max(1.0 + margin - d[i, k], 0.0) * (1.0 - margin - d[i, k]) for k in range(n) if labels[k] != labels[i]]
+        if pos and neg:
+            out[i] = np.logaddexp(0.0, np.logaddexp.reduce(pos) + np.logaddexp.reduce(neg))
+    return out
+
+
 REFERENCE = {
     f.__name__: f
     for f in (
@@ -533,5 +602,9 @@ REFERENCE = {
         pairwise_hinge,
         listmle,
         contrastive,
+        ntxent,
+        supervised_contrastive,
+        triplet_margin,
+        circle,
     )
 }

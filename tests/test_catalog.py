@@ -37,9 +37,12 @@ def rounded(a, dtype: str) -> np.ndarray:
     return a.astype(dtype) if a.dtype.kind == "f" else a
 
 
-def float32_atol(dtype: str) -> float:
-    """Absolute slack for float32 results near 0 (e.g. a focal factor (1 - p)^gamma with p near 1)."""
-    return 1e-7 if dtype == "float32" else 0.0
+def float32_atol(dtype: str, name: str = "") -> float:
+    """Absolute slack for float32 results near 0 (e.g. a focal factor (1 - p)^gamma with p near 1);
+    supervised_contrastive is a difference of terms of size 1/temperature (14), as in Khosla et al.'s code."""
+    if dtype != "float32":
+        return 0.0
+    return 2e-6 if name == "supervised_contrastive" else 1e-7
 
 
 def check(name, y_true, y_pred, options, backend, dtype):
@@ -47,7 +50,7 @@ def check(name, y_true, y_pred, options, backend, dtype):
     out = getattr(lk, name)(yt, yp, **options)
     expected = REFERENCE[name](rounded(y_true, dtype), rounded(y_pred, dtype), **options)
     assert array_api_compat.device(out) == array_api_compat.device(yp)
-    assert_close(out, expected, backend, dtype=dtype, atol=float32_atol(dtype))
+    assert_close(out, expected, backend, dtype=dtype, atol=float32_atol(dtype, name))
     return out
 
 
@@ -78,6 +81,10 @@ def test_every_loss_matches_its_formula(name, backend, dtype):
 def test_three_dimensional_inputs_keep_the_leading_axes(name, backend, dtype):
     y_true, y_pred, options = make_case(name, rng_for(name, 3))
     reshape = lambda a: a.reshape((2, 3, *a.shape[1:]))  # noqa: E731
+    if lk.get(name).spec.layout is Layout.BATCH:  # one batch of (N, D) embeddings: a 3-D batch is refused
+        with pytest.raises(ValueError, match=f"{name}: `y_pred` must hold one embedding per sample"):
+            getattr(lk, name)(backend.to(reshape(y_true)), backend.to(reshape(y_pred), dtype))
+        return
     out = check(name, reshape(y_true), reshape(y_pred), options, backend, dtype)
     per_sample = lk.get(name).spec.layout is Layout.PER_SAMPLE  # one value per sample over all its axes
     assert backend.np(out).shape == ((2,) if per_sample else (2, 3))  # (6, 4) inputs seen as (2, 3, 4)
@@ -249,6 +256,15 @@ VARIANTS = [
     ("pairwise_hinge", {"margin": 0.0}, _default),
     ("contrastive", {"margin": 0.5}, _default),
     ("contrastive", {"margin": 3.0}, _soft_targets),
+    ("ntxent", {"temperature": 0.5}, _default),
+    ("ntxent", {}, lambda n, r: (np.array([0, 0, 0, 1, 1, 2]), r.normal(size=(6, 4)))),  # unequal groups, a lone sample
+    ("supervised_contrastive", {"temperature": 1.0}, lambda n, r: (np.array([0, 0, 0, 1, 1, 2]), r.normal(size=(6, 4)))),
+    ("triplet_margin", {"margin": 0.2}, _default),
+    ("triplet_margin", {"mining": "semi_hard"}, _default),
+    ("triplet_margin", {"mining": "semi_hard", "margin": 0.5, "p": 1.0}, lambda n, r: (np.array([0, 0, 0, 1, 1, 2]), r.normal(size=(6, 4)))),
+    ("triplet_margin", {"p": 3.0}, _default),
+    ("circle", {"gamma": 10.0, "margin": 0.25}, _default),
+    ("circle", {}, lambda n, r: (np.array([0, 0, 0, 1, 1, 2]), r.normal(size=(6, 4)))),
 ]
 
 

@@ -489,10 +489,58 @@ def test_reduction_of_the_loss_object_does_not_change_the_sum_objective():
     np.testing.assert_array_equal(grads[0], grads[2])
 
 
+ANALYTIC = {name for name in lk.available() if lk.get(name).spec.native and lk.get(name).spec.derivative_source == "analytic"}
+AUTODIFF = sorted(name for name in lk.available() if lk.get(name).spec.native and lk.get(name).spec.derivative_source == "autodiff")
+
+
 def test_every_builtin_loss_has_derivatives():
-    missing = [name for name in lk.available() if lk.get(name).spec.native and lk.get(name).spec.gradient_hessian is None]
+    """Analytic kernels for every separable and softmax-type loss; the structured ones declare
+    ``derivative_source="autodiff"`` (and have no kernels), never silently neither."""
+    missing = [name for name in ANALYTIC if lk.get(name).spec.gradient_hessian is None]
     assert missing == []
-    assert {name for name, _ in VARIANTS} >= {name for name in lk.available() if lk.get(name).spec.native}
+    assert all(lk.get(name).spec.gradient_hessian is None for name in AUTODIFF)
+    assert {name for name, _ in VARIANTS} >= ANALYTIC
+    assert {"ntxent", "supervised_contrastive", "triplet_margin", "circle"} <= set(AUTODIFF)
+
+
+AUTODIFF_VARIANTS = [(name, {}) for name in AUTODIFF] + [("triplet_margin", {"mining": "semi_hard"})]
+
+
+@pytest.mark.parametrize(("name", "opts"), AUTODIFF_VARIANTS, ids=[f"{n}{o}" for n, o in AUTODIFF_VARIANTS])
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_structured_losses_differentiate_exactly_by_autodiff(name, opts, library):
+    """The gradient of the "sum" objective equals a central finite difference of the float64
+    formula, and the Hessian diagonal one of the gradient; NumPy arrays get a clear ValueError."""
+    from formulas import REFERENCE
+
+    y_true, y_pred, _ = make_case(name, np.random.default_rng(5))
+    if library == "jax":
+        jax = pytest.importorskip("jax")
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        yt, yp, read = jnp.asarray(y_true), jnp.asarray(y_pred), np.asarray
+    else:
+        yt, yp, read = torch.as_tensor(y_true), torch.as_tensor(y_pred), lambda a: a.numpy()
+    grad, hess = lk.get(name, **opts).gradient_hessian(yt, yp)
+
+    def objective(x):
+        return REFERENCE[name](y_true, x, **opts).sum()
+
+    step = 1e-5
+    numeric_grad, numeric_hess = np.zeros_like(y_pred), np.zeros_like(y_pred)
+    for index in np.ndindex(y_pred.shape):
+        up, down = y_pred.copy(), y_pred.copy()
+        up[index] += step
+        down[index] -= step
+        numeric_grad[index] = (objective(up) - objective(down)) / (2 * step)
+        numeric_hess[index] = (objective(up) - 2 * objective(y_pred) + objective(down)) / step**2
+    np.testing.assert_allclose(read(grad), numeric_grad, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(read(hess), numeric_hess, rtol=1e-3, atol=1e-3 * max(1.0, np.abs(numeric_hess).max()))
+    with pytest.raises(ValueError, match=f"{name}: the loss has no analytic derivatives"):
+        lk.get(name, **opts).gradient(y_true, y_pred)
+    with pytest.raises(ValueError, match=f"{name}: `surrogate=True`"):
+        lk.get(name, **opts).hessian(yt, yp, surrogate=True)
 
 
 # ----------------------------------------------------------------------------- custom losses
@@ -590,4 +638,5 @@ def test_docs_table_has_every_loss_with_its_hessian_kind():
     assert sorted(rows) == sorted(name for name in lk.available() if lk.get(name).spec.native)
     for name, surrogate in rows.items():
         assert (surrogate == "exact") == (lk.get(name).spec.hessian_kind == "exact"), name
+        assert (surrogate == "none (autodiff)") == (name in AUTODIFF), name
     assert math.isclose(lk.derivatives.HESSIAN_FLOOR, 1e-16)

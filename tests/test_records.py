@@ -56,6 +56,14 @@ def test_the_link_option_is_an_option_of_the_loss(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_the_record_has_analytic_derivatives(name):
     spec = spec_of(name)
+    assert spec.derivative_source in ("analytic", "autodiff"), name
+    if spec.derivative_source == "autodiff":  # a structured loss: exact gradients by PyTorch autodiff, documented
+        assert spec.gradient_hessian is None and spec.hessian_kind == "", f"{name}: autodiff losses declare no kernels"
+        torch = pytest.importorskip("torch")
+        y_true, y_pred, options = make_case(name, np.random.default_rng(0))
+        grad, hess = lk.get(name, **options).gradient_hessian(torch.as_tensor(y_true), torch.as_tensor(y_pred))
+        assert grad.shape == y_pred.shape and hess.shape == y_pred.shape and torch.isfinite(grad).all(), name
+        return
     assert spec.gradient_hessian is not None, (
         f"{name}: no derivatives; add `@{name}.derivatives(surrogate=...)` below its value kernel in its family file ({RECIPE})"
     )

@@ -37,12 +37,14 @@ def unweighted(loss, y_true, y_pred, *, surrogate: bool = False) -> Unweighted:
     spec = loss.spec
     if spec is not None and spec.gradient_hessian is not None:
         return _analytic(spec, loss.options, y_true, y_pred, surrogate)
+    whole_batch = spec is not None and spec.derivative_source == "autodiff"
     if surrogate:
+        kind = "this structured loss" if whole_batch else "a custom loss"
         raise ValueError(
             f"{loss.name}: `surrogate=True` needs a built-in loss with a surrogate Hessian; "
-            "a custom loss has only its exact Hessian, by automatic differentiation"
+            f"{kind} has only its exact Hessian, by automatic differentiation"
         )
-    return _automatic(loss, y_true, y_pred)
+    return _automatic(loss, y_true, y_pred, separable=not whole_batch)
 
 
 def _analytic(spec, options, y_true, y_pred, surrogate):
@@ -56,16 +58,16 @@ def _analytic(spec, options, y_true, y_pred, surrogate):
     return Unweighted(xp, grad, hess, grad[..., 0], restorer(shape, options.get("axis"), xp))
 
 
-def _automatic(loss, y_true, y_pred) -> Unweighted:
+def _automatic(loss, y_true, y_pred, *, separable: bool = True) -> Unweighted:
     xp = _array.namespace(y_pred, y_true)
     y_pred = _array.asarray(y_pred, xp)
     y_true = _array.asarray(y_true, xp, like=y_pred)
     if not xp.isdtype(y_pred.dtype, "real floating"):
         y_pred = xp.astype(y_pred, xp.asarray(0.0).dtype)
     if array_api_compat.is_torch_namespace(xp):
-        grad, hess, values = _torch_derivatives(loss, y_true, y_pred)
+        grad, hess, values = _torch_derivatives(loss, y_true, y_pred, separable)
     elif array_api_compat.is_jax_namespace(xp):
-        grad, hess, values = _jax_derivatives(loss, y_true, y_pred)
+        grad, hess, values = _jax_derivatives(loss, y_true, y_pred, separable)
     else:
         raise ValueError(
             f"{loss.name}: the loss has no analytic derivatives; pass `y_pred` as a PyTorch or JAX array to "
@@ -82,7 +84,7 @@ def _column(x, j: int):
     return x[..., j] if x.ndim else x
 
 
-def _torch_derivatives(loss, y_true, y_pred):
+def _torch_derivatives(loss, y_true, y_pred, separable=True):
     import torch
 
     x = y_pred.detach().requires_grad_(True)
@@ -90,6 +92,13 @@ def _torch_derivatives(loss, y_true, y_pred):
         values = loss.function(y_true, x, **loss.options)
         (grad,) = torch.autograd.grad(values.sum(), x, create_graph=True)
         hess = torch.zeros_like(y_pred)
+        if not separable:  # samples interact: one backward pass per element for the exact diagonal
+            flat_grad, flat_hess = grad.reshape(-1), hess.reshape(-1)
+            for e in range(flat_grad.numel() if grad.requires_grad else 0):
+                (second,) = torch.autograd.grad(flat_grad[e], x, retain_graph=True, allow_unused=True)
+                if second is not None:
+                    flat_hess[e] = second.reshape(-1)[e]
+            return grad.detach(), hess.detach(), values.detach()
         for j in range(_width(x) if grad.requires_grad else 0):
             (second,) = torch.autograd.grad(_column(grad, j).sum(), x, retain_graph=True, allow_unused=True)
             if second is not None:
@@ -100,7 +109,7 @@ def _torch_derivatives(loss, y_true, y_pred):
     return grad.detach(), hess.detach(), values.detach()
 
 
-def _jax_derivatives(loss, y_true, y_pred):
+def _jax_derivatives(loss, y_true, y_pred, separable=True):
     import jax
     import jax.numpy as jnp
 
@@ -108,6 +117,12 @@ def _jax_derivatives(loss, y_true, y_pred):
         return jnp.sum(loss.function(y_true, x, **loss.options))
 
     gradient = jax.grad(objective)
+    if not separable:  # samples interact: one forward-over-reverse product per element
+        flat = jnp.zeros(y_pred.size, dtype=y_pred.dtype)
+        for e in range(y_pred.size):
+            direction = jnp.zeros(y_pred.size, dtype=y_pred.dtype).at[e].set(1.0).reshape(y_pred.shape)
+            flat = flat.at[e].set(jax.jvp(gradient, (y_pred,), (direction,))[1].reshape(-1)[e])
+        return gradient(y_pred), flat.reshape(y_pred.shape), loss.function(y_true, y_pred, **loss.options)
     columns = []
     for j in range(_width(y_pred)):
         direction = jnp.zeros_like(y_pred).at[..., j].set(1.0) if y_pred.ndim else jnp.ones_like(y_pred)

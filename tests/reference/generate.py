@@ -916,6 +916,66 @@ def contrastive_references(ref: References, rng: np.random.Generator) -> None:
                     relation="TensorFlow Addons' definition (not installable here), mean over the last axis")
 
 
+def metric_references(ref: References, rng: np.random.Generator) -> None:
+    """Optax's NT-Xent and triplet loss, Keras' Circle, and Khosla et al.'s SupConLoss (their
+    reference code, transcribed in torch: it is not a package)."""
+    labels = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    embeddings = rng.normal(size=(8, 5))
+    embeddings /= np.linalg.norm(embeddings, axis=-1, keepdims=True)  # Keras' circle takes L2-normalised embeddings
+    ref.data("embeddings", labels, embeddings, "(8,) labels, two samples each (two views), (8, 5) unit embeddings")
+    y, x = ref.arrays("embeddings")
+    for temperature in (0.07, 0.5):
+        ref.compare("optax", f"optax.losses.ntxent(embeddings, labels, temperature={temperature})", "ntxent", "embeddings",
+                    optax.losses.ntxent(x, y, temperature=temperature), options={"temperature": temperature}, reduction="sum_over_batch_size",
+                    relation="Optax averages over positive pairs: the mean over samples when each has one positive")
+    keras_runs(ref, rng, "circle", "embeddings", {}, {}, keras.losses.circle, keras.losses.Circle, y, x,
+               relation="remove_diagonal=True; Keras takes unit embeddings (losskit normalises them itself)")
+    keras_runs(ref, rng, "circle", "embeddings", {"gamma": 16.0, "margin": 0.25}, {"gamma": 16.0, "margin": 0.25}, keras.losses.circle,
+               keras.losses.Circle, y, x, relation="remove_diagonal=True")
+
+    def distance(a, b):
+        return np.sqrt(np.sum((a - b) ** 2) + 1e-6)
+
+    ol = optax.losses
+    for margin in (1.0, 0.3):
+        values = np.zeros(len(y))
+        for i in range(len(y)):
+            pos = [j for j in range(len(y)) if j != i and y[j] == y[i]]
+            neg = [k for k in range(len(y)) if y[k] != y[i]]
+            a = np.stack([x[i] for j in pos for k in neg])
+            values[i] = np.mean(ol.triplet_margin_loss(a, np.stack([x[j] for j in pos for k in neg]), np.stack([x[k] for j in pos for k in neg]),
+                                                         margin=margin))
+        ref.compare("optax", f"optax.losses.triplet_margin_loss(anchor, positive, negative, margin={margin}) over every triplet of each anchor",
+                    "triplet_margin", "embeddings", values, options={"margin": margin},
+                    relation="batch_all: the mean over the anchor's (positive, negative) pairs; Optax's distance sqrt(sum d^2 + 1e-6)")
+        values = np.zeros(len(y))
+        for i in range(len(y)):
+            pos = [j for j in range(len(y)) if j != i and y[j] == y[i]]
+            neg = [k for k in range(len(y)) if y[k] != y[i]]
+            chosen = []
+            for j in pos:
+                farther = [k for k in neg if distance(x[i], x[k]) > distance(x[i], x[j])]
+                chosen.append(min(farther, key=lambda k: distance(x[i], x[k])) if farther else max(neg, key=lambda k: distance(x[i], x[k])))
+            values[i] = np.mean(ol.triplet_margin_loss(np.stack([x[i]] * len(pos)), x[pos], x[chosen], margin=margin))
+        ref.compare("optax", f"optax.losses.triplet_margin_loss on FaceNet semi-hard triplets (margin={margin})", "triplet_margin", "embeddings",
+                    values, options={"margin": margin, "mining": "semi_hard"},
+                    relation="for each positive the closest negative farther than it, else the farthest (TensorFlow Addons' rule)")
+
+    # Khosla et al.'s SupConLoss (github.com/HobbitLong/SupContrast, losses.py), one view per sample
+    features, targets = F.normalize(_t(x), dim=-1), _t(y)
+    for temperature in (0.07, 0.5):
+        mask = (targets[:, None] == targets[None, :]).double()
+        logits = features @ features.T / temperature
+        logits = logits - logits.max(dim=1, keepdim=True).values.detach()
+        logits_mask = 1 - torch.eye(len(targets), dtype=torch.float64)
+        mask = mask * logits_mask
+        log_prob = logits - torch.log((torch.exp(logits) * logits_mask).sum(1, keepdim=True))
+        mean_log_prob_pos = (mask * log_prob).sum(1) / mask.sum(1)
+        ref.compare("torch", f"SupConLoss(temperature={temperature}, base_temperature={temperature}) of Khosla et al.'s code, per anchor",
+                    "supervised_contrastive", "embeddings", -mean_log_prob_pos, options={"temperature": temperature},
+                    relation="L_out: -mean over positives of log softmax over every other sample")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -947,6 +1007,7 @@ def main() -> None:
     segmentation_references(ref, np.random.default_rng(SEED + 11))
     ranking_references(ref, np.random.default_rng(SEED + 12))
     contrastive_references(ref, np.random.default_rng(SEED + 13))
+    metric_references(ref, np.random.default_rng(SEED + 14))
     import scipy
 
     versions = {

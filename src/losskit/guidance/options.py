@@ -16,6 +16,8 @@ OPTION_HELP = {
     "quantile": "the quantile the loss estimates, in (0, 1)",
     "power": "the Tweedie variance power p (<= 0 or >= 1; 0 normal, 1 Poisson, 2 gamma, 3 inverse Gaussian): variance ~ mean^p",
     "beta": "the error below which the loss is quadratic (0 gives the absolute error); Tversky: the weight of false alarms",
+    "temperature": "divides the cosine similarities: small values sharpen the contrast between pairs",
+    "mining": "which triplets of the batch count: 'batch_all' (every one) or 'semi_hard' (FaceNet's negatives)",
     "smooth": "added to the overlap and to its normaliser: keeps empty masks smooth (0: Keras' exact ratio)",
     "q": "the power of p_y in (1 - p_y^q) / q: near 0 crossentropy, 1 robust to noisy labels",
     "p": "the power of each margin shortfall: 1 (hinge) or 2 (squared hinge)",

@@ -74,8 +74,8 @@ def kinds(loss: Any) -> tuple[str, ...]:
     spec = loss.spec
     if spec is None or not spec.native:
         return ("residual",)
-    if "similarity" in spec.tasks:
-        return ("angle",)
+    if spec.layout is Layout.BATCH or ("similarity" in spec.tasks and spec.target is Target.REAL):
+        return ("angle",)  # directions (metric learning: the angle of a positive to its anchor)
     if spec.margin_based:
         return ("margin",)
     if predicts_distribution(spec) or spec.link.name == "logit":
@@ -153,6 +153,9 @@ def _layout(loss, kind: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndar
     """x -> (y_true, y_pred): one row per grid point, in the layout the loss's record declares;
     a loss that takes raw outputs gets the prediction through its link (``loss.link``)."""
     spec = loss.spec
+    if kind == "angle" and spec is not None and spec.layout is Layout.BATCH:
+        # per grid point a batch of three: the anchor, a positive at angle x from it, an orthogonal negative
+        return lambda x: (np.array([0.0, 0.0, 1.0]), np.array([[1.0, 0.0], [np.cos(x), np.sin(x)], [0.0, 1.0]]))
     if kind == "angle":
         return lambda x: (np.tile([1.0, 0.0], (x.size, 1)), np.stack([np.cos(x), np.sin(x)], axis=1))
     raw = spec is not None and spec.takes_raw(loss.options)
@@ -191,5 +194,7 @@ def _two_class_scores(x):
 
 
 def _evaluate(loss, layout, x: np.ndarray) -> np.ndarray:
+    if loss.spec is not None and loss.spec.layout is Layout.BATCH:  # one batch per grid point: the anchor's value
+        return np.array([float(np.asarray(loss.values(*layout(float(point))))[0]) for point in x.reshape(-1)]).reshape(x.shape)
     y_true, y_pred = layout(x)
     return np.asarray(loss.values(y_true, y_pred), dtype=np.float64).reshape(x.shape)

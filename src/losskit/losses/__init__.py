@@ -18,6 +18,7 @@ from .crossentropy import (
 )
 from .focal import binary_focal_crossentropy, categorical_focal_crossentropy, sparse_categorical_focal_crossentropy
 from .hinge import categorical_hinge, hinge, multi_margin, multiclass_hinge, perceptron, soft_margin, sparsemax, squared_hinge
+from .metric import circle, ntxent, supervised_contrastive, triplet_margin
 from .probabilistic import gaussian_nll, generalized_kl_divergence, jensen_shannon, kl_divergence, poisson, tweedie
 from .regression import (
     huber,

@@ -118,6 +118,7 @@ class Target(str, enum.Enum):
     CLASS_INDICES = "class_indices"  # one integer class per row
     DISTRIBUTION = "distribution"  # a probability distribution over the last axis
     ADVANTAGES = "advantages"  # one_hot(action) * advantage (policy gradients)
+    GROUPS = "groups"  # one label per sample saying which samples belong together: metric learning
     RELEVANCE = "relevance"  # graded relevance (>= 0) of each item of a list, one list per row: ranking
 
 
@@ -128,6 +129,9 @@ class Layout(enum.Enum):
     # equal shapes, as SAME, but one value per sample over every non-batch axis (an image's pixels
     # and classes: the segmentation overlaps); 1-D inputs are one sample
     PER_SAMPLE = "per_sample"
+    # y_true one label per sample (N,), y_pred one embedding per sample (N, D): each sample's value is
+    # computed against the whole batch (metric learning), so the batch is the unit, not the row
+    BATCH = "batch"
     LABELS = "labels"  # y_pred's shape without its class axis
     MEAN_VARIANCE = "mean_variance"  # y_pred is y_true's last axis doubled: means, then variances
     ANY = "any"  # a user loss: shapes are its own business

@@ -50,6 +50,9 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
     elif layout is Layout.MEAN_VARIANCE:
         y_true, y_pred = _mean_variance_shapes(spec, y_true, y_pred, xp)
         y_true = _as_float(y_true, dtype, xp)
+    elif layout is Layout.BATCH:
+        y_true, y_pred = _batch_shapes(spec, y_true, y_pred, xp)
+        y_true = _as_float(y_true, dtype, xp)
     elif layout is Layout.SAME or layout is Layout.PER_SAMPLE:
         y_true, y_pred = _same_shapes(spec, y_true, y_pred, xp)
         y_true = _as_float(y_true, dtype, xp)
@@ -172,6 +175,18 @@ def _label_shapes(spec: LossSpec, y_true, y_pred, xp):
         raise ValueError(
             f"{spec.name}: `y_true` must hold one class label per row of `y_pred`, shape "
             f"{tuple(y_pred.shape[:-1])}; got y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}"
+        )
+    return y_true, y_pred
+
+
+def _batch_shapes(spec: LossSpec, y_true, y_pred, xp):
+    """Metric learning: ``y_pred`` one embedding per sample (N, D), ``y_true`` one label each (N,)."""
+    if y_true.ndim == 2 and y_true.shape[-1] == 1:
+        y_true = xp.squeeze(y_true, axis=-1)
+    if y_pred.ndim != 2 or tuple(y_true.shape) != (y_pred.shape[0],):
+        raise ValueError(
+            f"{spec.name}: `y_pred` must hold one embedding per sample, shape (N, D), and `y_true` one label per sample, "
+            f"shape (N,); got y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}"
         )
     return y_true, y_pred
 

@@ -115,6 +115,9 @@ class LossSpec:
     # sum(values), declared by ``@loss.derivatives``; ``hessian_kind``: "exact" or "surrogate: ...".
     gradient_hessian: Callable | None = None
     hessian_kind: str = ""
+    # "analytic": ``gradient_hessian`` above; "autodiff": a structured loss (mined triplets, whole-batch
+    # contrasts, CTC) whose exact gradient comes from PyTorch or JAX autodiff (ValueError on NumPy)
+    derivative_source: str = "analytic"
     kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast kernel
 
     @property
