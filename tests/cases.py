@@ -67,4 +67,8 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         groups = max(1, batch // 2)  # pairs of samples with one label (two views), labels 0..groups-1
         labels = np.arange(batch) % groups
         return labels, rng.normal(size=shape), {}
+    if name == "ctc":  # label sequences of up to 2 non-blank labels, padded with -1; 4 frames of `width` classes
+        labels = rng.integers(1, max(width, 2), size=(batch, 2))
+        labels[::2, 1] = -1
+        return labels, rng.normal(size=(batch, 4, max(width, 2))), {}
     raise KeyError(f"no test case for loss {name!r}: add one to tests/cases.py")

@@ -554,6 +554,26 @@ def circle(y_true, y_pred, gamma=80.0, margin=0.4):
     return out
 
 
+# ----------------------------------------------------------------------------- sequences
+def ctc(y_true, y_pred, blank=0, zero_infinity=False):
+    """-log of the sum over every alignment (all C^T paths, enumerated) that collapses to the labels."""
+    import itertools
+
+    labels = np.asarray(y_true)
+    (x,) = _f64(y_pred)
+    log_p = _log_softmax(x)
+    out = np.zeros(len(labels))
+    for n in range(len(labels)):
+        target = [int(v) for v in labels[n] if v >= 0]
+        total = -np.inf
+        for path in itertools.product(range(x.shape[-1]), repeat=x.shape[1]):
+            collapsed = [c for i, c in enumerate(path) if (i == 0 or c != path[i - 1])]
+            if [c for c in collapsed if c != blank] == target:
+                total = np.logaddexp(total, sum(log_p[n, t, c] for t, c in enumerate(path)))
+        out[n] = 0.0 if (zero_infinity and total == -np.inf) else -total
+    return out
+
+
 REFERENCE = {
     f.__name__: f
     for f in (
@@ -606,5 +626,6 @@ REFERENCE = {
         supervised_contrastive,
         triplet_margin,
         circle,
+        ctc,
     )
 }

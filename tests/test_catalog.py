@@ -81,8 +81,8 @@ def test_every_loss_matches_its_formula(name, backend, dtype):
 def test_three_dimensional_inputs_keep_the_leading_axes(name, backend, dtype):
     y_true, y_pred, options = make_case(name, rng_for(name, 3))
     reshape = lambda a: a.reshape((2, 3, *a.shape[1:]))  # noqa: E731
-    if lk.get(name).spec.layout is Layout.BATCH:  # one batch of (N, D) embeddings: a 3-D batch is refused
-        with pytest.raises(ValueError, match=f"{name}: `y_pred` must hold one embedding per sample"):
+    if lk.get(name).spec.layout in (Layout.BATCH, Layout.SEQUENCE):  # fixed ranks: (N, D) embeddings, (N, T, C) frames
+        with pytest.raises(ValueError, match=f"{name}: `y_(true|pred)` must hold one"):
             getattr(lk, name)(backend.to(reshape(y_true)), backend.to(reshape(y_pred), dtype))
         return
     out = check(name, reshape(y_true), reshape(y_pred), options, backend, dtype)
@@ -265,6 +265,9 @@ VARIANTS = [
     ("triplet_margin", {"p": 3.0}, _default),
     ("circle", {"gamma": 10.0, "margin": 0.25}, _default),
     ("circle", {}, lambda n, r: (np.array([0, 0, 0, 1, 1, 2]), r.normal(size=(6, 4)))),
+    ("ctc", {"blank": 3}, lambda n, r: (np.array([[0, 1], [2, -1], [1, 1]]), r.normal(size=(3, 4, 4)))),
+    ("ctc", {"zero_infinity": True}, lambda n, r: (np.array([[1, 1], [2, -1], [-1, -1]]), r.normal(size=(3, 2, 3)))),
+    ("ctc", {}, lambda n, r: (np.array([[1, 1], [2, 3]]), r.normal(size=(2, 2, 4)))),  # [1, 1] needs 3 frames: inf
 ]
 
 

@@ -136,9 +136,10 @@ def test_values_outside_the_domain_raise(name, y_true, y_pred, options, argument
 @pytest.mark.parametrize("name", NAMES)
 def test_non_finite_predictions_raise(name, backend):
     y_true, y_pred, options = make_case(name, np.random.default_rng(1))
-    for bad, seen in ((np.nan, "1 NaN"), (np.inf, "max=inf")):
+    for bad, seen in ((np.nan, "NaN"), (np.inf, "max=inf")):
         y_bad = y_pred.copy()
-        y_bad[2, 1] = bad
+        y_bad[2, 1] = bad  # one value, or one frame of a sequence (ctc)
+        seen = f"{int(np.isnan(y_bad).sum())} NaN" if bad != bad else seen
         with pytest.raises(ValueError) as excinfo:
             getattr(lk, name)(backend.to(y_true), backend.to(y_bad), **options)
         assert_mentions(message(excinfo), name, "`y_pred`", "must be", seen)

@@ -17,9 +17,9 @@ from losskit.guidance.activations import activation
 from losskit.guidance.compatibility import logits_option
 from losskit.guidance.options import describe
 from losskit.losses import CATALOG
-from losskit.losses._domain import ClassIndices, Interval, Labels
+from losskit.losses._domain import ClassIndices, Interval, Labels, PaddedLabels
 
-TASKS = {"regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation", "ranking"}
+TASKS = {"regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation", "ranking", "sequence"}
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -97,7 +97,9 @@ def _outside_and_edges(domain):
 def test_the_declared_domain_is_enforced_on_data(spec, arg):
     y_true, y_pred, options = make_case(spec.name, np.random.default_rng(3))
     domain = spec.y_true if arg == "y_true" else spec.y_pred
-    if isinstance(domain, ClassIndices):
+    if isinstance(domain, PaddedLabels):  # -1 pads a label sequence
+        outside, edges = [-2.0, float(y_pred.shape[-1])], [-1.0, float(y_pred.shape[-1] - 1)]
+    elif isinstance(domain, ClassIndices):
         outside, edges = [-1.0, float(y_pred.shape[-1])], [0.0, float(y_pred.shape[-1] - 1)]
     else:
         outside, edges = _outside_and_edges(domain)

@@ -50,6 +50,9 @@ def sample(name: str, options: dict, seed: int, lead: tuple[int, ...], width: in
     rng = np.random.default_rng(seed)
     if lk.get(name).spec.layout is Layout.BATCH:  # one batch of (N, D) embeddings, N >= 2
         lead = (max(2, int(np.prod(lead)) if lead else 2),)
+    if lk.get(name).spec.layout is Layout.SEQUENCE:  # (N, S) label sequences, (N, T, C) frames
+        y_true, y_pred, _ = make_case(name, rng, batch=max(1, int(np.prod(lead)) if lead else 1), width=max(width, 2))
+        return y_true, y_pred
     batch = int(np.prod(lead)) if lead else 1
     y_true, y_pred, _ = make_case(name, rng, batch=batch, width=width)
     y_true = y_true.reshape((*lead, *y_true.shape[1:]))
@@ -96,7 +99,7 @@ def test_agrees_with_the_formula_on_random_shapes(name, options, backend_name, d
         got = evaluate(backend, name, y_true, y_pred, dtype, **options)
         expected = REFERENCE[name](rounded(y_true, dtype), rounded(y_pred, dtype), **options)
         layout = lk.get(name).spec.layout
-        if layout is Layout.BATCH:
+        if layout in (Layout.BATCH, Layout.SEQUENCE):
             lead = y_pred.shape[:1]
         assert got.shape == expected.shape == (lead[:1] if layout is Layout.PER_SAMPLE else lead)
         rtol, atol = (2e-5, 1e-6) if dtype == "float32" else (1e-10, 1e-12)

@@ -976,6 +976,25 @@ def metric_references(ref: References, rng: np.random.Generator) -> None:
                     relation="L_out: -mean over positives of log softmax over every other sample")
 
 
+def ctc_references(ref: References, rng: np.random.Generator) -> None:
+    """PyTorch's F.ctc_loss of log_softmax(logits), every frame used; Keras' CTC pads with the blank 0."""
+    labels = np.array([[1, 2, 2, 3], [3, 1, -1, -1], [2, -1, -1, -1], [1, 1, 1, -1]])
+    logits = rng.normal(scale=1.5, size=(4, 9, 5))
+    ref.data("sequences", labels, logits, "(4, 4) label sequences padded with -1 (repeats need a blank between), (4, 9, 5) logits")
+    y, x = ref.arrays("sequences")
+    log_probs = torch.log_softmax(_t(x), dim=-1).transpose(0, 1)
+    lengths = torch.as_tensor((y >= 0).sum(-1))
+    targets = torch.as_tensor(np.where(y >= 0, y, 0))
+    frames = torch.full((len(y),), x.shape[1])
+    ref.compare("torch", "F.ctc_loss(log_softmax(logits).transpose(0, 1), labels, T, lengths, blank=0, reduction='none')", "ctc", "sequences",
+                F.ctc_loss(log_probs, targets, frames, lengths, blank=0, reduction="none"),
+                relation="every frame used; target lengths: the labels before the -1 padding")
+    ref.compare("torch", "F.ctc_loss(..., reduction='sum')", "ctc", "sequences", F.ctc_loss(log_probs, targets, frames, lengths, reduction="sum"),
+                reduction="sum", relation="the sum over sequences")
+    keras_runs(ref, rng, "ctc", "sequences", {}, {}, keras.losses.ctc, keras.losses.CTC, np.where(y >= 0, y, 0), x,
+               relation="Keras pads y_true with 0, its blank and mask index; losskit pads with -1")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -1008,6 +1027,7 @@ def main() -> None:
     ranking_references(ref, np.random.default_rng(SEED + 12))
     contrastive_references(ref, np.random.default_rng(SEED + 13))
     metric_references(ref, np.random.default_rng(SEED + 14))
+    ctc_references(ref, np.random.default_rng(SEED + 15))
     import scipy
 
     versions = {

@@ -256,7 +256,7 @@ def _distribution(loss, yt, yp) -> list[Finding]:
 def _values(loss, yt, yp) -> list[Finding]:
     name, spec, options = loss.name, loss.spec, loss.options
     findings = []
-    if spec.y_true.low >= 0 and yt.size and yt.min() < spec.y_true.low:
+    if isinstance(spec.y_true, Interval) and spec.y_true.low >= 0 and yt.size and yt.min() < spec.y_true.low:
         counts = "counts" in spec.tasks
         findings.append(Finding(
             "error",

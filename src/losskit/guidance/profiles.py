@@ -84,6 +84,8 @@ def kinds(loss: Any) -> tuple[str, ...]:
         return ("probability", "margin")
     if spec.target is Target.RELEVANCE:  # a list of two items, the relevant one first: the score gap
         return ("margin",)
+    if spec.layout is Layout.SEQUENCE:  # one frame, one label: its logit over the blank's
+        return ("margin",)
     return ("residual",)
 
 
@@ -164,6 +166,8 @@ def _layout(loss, kind: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndar
         if spec is not None and spec.layout is Layout.MEAN_VARIANCE:  # unit variance
             return lambda x: (np.full((x.size, 1), TARGET), to_raw(np.stack([TARGET + x, np.ones_like(x)], axis=1)))
         return lambda x: (np.full((x.size, 1), TARGET), to_raw((TARGET + x)[:, None]))
+    if spec.layout is Layout.SEQUENCE:
+        return lambda x: (np.ones((x.size, 1), dtype=np.int64), np.stack([np.zeros_like(x), x], axis=-1)[:, None, :])
     if spec.target is Target.SIGNED:  # signed labels: the margin is y * score
         return lambda x: (np.ones((x.size, 1)), x[:, None])
     if not predicts_distribution(spec) and spec.link.name == "logit":  # one output per label

@@ -35,7 +35,7 @@ import numpy as np
 from .._array import to_numpy
 from .diagnosis import IMBALANCE_RATIO, OUTLIER_SIGMAS, heavy_tailed, robust_outliers
 
-TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation", "ranking")
+TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution", "segmentation", "ranking", "sequence")
 _TASK_ALIASES = {"continuous": "regression", "count": "counts", "multiclassification": "multiclass", "rl": "reinforcement",
                  "multioutput": "regression", "distributions": "distribution", "multilabelindicator": "multilabel"}  # fmt: skip
 #: More distinct integer values than this are read as counts (or a regression target), not classes.
@@ -317,6 +317,10 @@ def _ranking(target: _Target | None, *, outliers: bool, imbalanced: bool) -> lis
     ]
 
 
+def _sequence(target: _Target | None, *, outliers: bool, imbalanced: bool) -> list[Recommendation]:
+    return [Recommendation("ctc", {}, "linear", "label sequences without frame alignments (speech, handwriting): logits per frame, class 0 the blank")]
+
+
 _RULES = {
     "regression": _regression,
     "binary": _binary,
@@ -328,4 +332,5 @@ _RULES = {
     "distribution": _distribution,
     "segmentation": _segmentation,
     "ranking": _ranking,
+    "sequence": _sequence,
 }

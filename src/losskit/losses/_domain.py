@@ -88,6 +88,23 @@ class ClassIndices:
         return bool(low >= 0) and bool(high < num_classes)
 
 
+@dataclass(frozen=True)
+class PaddedLabels(ClassIndices):
+    """Label sequences padded with -1: integers in [0, num_classes), or -1 after a sequence's end (CTC)."""
+
+    def __str__(self) -> str:
+        return "integers in [0, num_classes), -1 as padding"
+
+    def contains(self, x, xp, num_classes: int):
+        return xp.logical_or(super().contains(x, xp, num_classes), x == -1)
+
+    def all_within(self, x, xp, num_classes: int) -> bool:
+        if not xp.isdtype(x.dtype, "integral"):
+            return False
+        low, high = extrema(x, xp)
+        return bool(low >= -1) and bool(high < num_classes)
+
+
 def _fmt(v: float) -> str:
     if v == math.inf:
         return "inf"
@@ -105,6 +122,7 @@ LOG_PROBABILITY = Interval(-math.inf, 0.0, low_closed=True, high_closed=True)
 BINARY = Labels((0.0, 1.0))
 SIGNED_BINARY = Labels((-1.0, 0.0, 1.0))  # {-1, 1}, or {0, 1} converted as Keras does
 CLASS_INDICES = ClassIndices()
+PADDED_LABELS = PaddedLabels()
 
 
 class Target(str, enum.Enum):
@@ -119,6 +137,7 @@ class Target(str, enum.Enum):
     DISTRIBUTION = "distribution"  # a probability distribution over the last axis
     ADVANTAGES = "advantages"  # one_hot(action) * advantage (policy gradients)
     GROUPS = "groups"  # one label per sample saying which samples belong together: metric learning
+    LABEL_SEQUENCES = "label_sequences"  # integer label sequences padded with -1 (CTC)
     RELEVANCE = "relevance"  # graded relevance (>= 0) of each item of a list, one list per row: ranking
 
 
@@ -132,6 +151,8 @@ class Layout(enum.Enum):
     # y_true one label per sample (N,), y_pred one embedding per sample (N, D): each sample's value is
     # computed against the whole batch (metric learning), so the batch is the unit, not the row
     BATCH = "batch"
+    # y_true label sequences (N, S) padded with -1, y_pred per-frame logits (N, T, C): one value per sequence (CTC)
+    SEQUENCE = "sequence"
     LABELS = "labels"  # y_pred's shape without its class axis
     MEAN_VARIANCE = "mean_variance"  # y_pred is y_true's last axis doubled: means, then variances
     ANY = "any"  # a user loss: shapes are its own business

@@ -50,6 +50,12 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
     elif layout is Layout.MEAN_VARIANCE:
         y_true, y_pred = _mean_variance_shapes(spec, y_true, y_pred, xp)
         y_true = _as_float(y_true, dtype, xp)
+    elif layout is Layout.SEQUENCE:
+        if y_pred.ndim != 3 or y_true.ndim != 2 or y_true.shape[0] != y_pred.shape[0]:
+            raise ValueError(
+                f"{spec.name}: `y_true` must hold one label sequence per sample, shape (N, S), and `y_pred` per-frame "
+                f"logits, shape (N, T, C); got y_true {tuple(y_true.shape)} and y_pred {tuple(y_pred.shape)}"
+            )
     elif layout is Layout.BATCH:
         y_true, y_pred = _batch_shapes(spec, y_true, y_pred, xp)
         y_true = _as_float(y_true, dtype, xp)
@@ -61,7 +67,7 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
 
     if value_checks_enabled() and not (_array.is_lazy(y_true) or _array.is_lazy(y_pred)):
         _check_values(spec, y_true, y_pred, options, xp)
-    if layout is Layout.LABELS and not xp.isdtype(y_true.dtype, "integral"):
+    if layout in (Layout.LABELS, Layout.SEQUENCE) and not xp.isdtype(y_true.dtype, "integral"):
         y_true = xp.astype(y_true, xp.asarray(0).dtype)  # the default integer: int32 in JAX without x64
     return xp, y_true, y_pred, options
 
