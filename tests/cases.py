@@ -57,6 +57,8 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return _one_hot(rng, batch, width) * rng.normal(size=(batch, 1)), _probs(rng, shape), {}
     if name in ("dice", "jaccard", "tversky", "focal_tversky"):
         return (rng.uniform(size=shape) < 0.5).astype(float), rng.uniform(0.02, 0.98, size=shape), {}
+    if name == "lovasz_hinge":
+        return (rng.uniform(size=shape) < 0.5).astype(float), rng.normal(scale=1.5, size=shape), {}
     if name == "generalized_dice":
         return _one_hot(rng, batch, width), _probs(rng, shape), {}
     if name in ("ranking_softmax", "pairwise_logistic", "pairwise_hinge", "listmle"):

@@ -438,6 +438,21 @@ def generalized_dice(y_true, y_pred, smooth=1.0):
     return _finish((weights * (1.0 - coefficient)).mean(-1), one)
 
 
+def lovasz_hinge(y_true, y_pred):
+    """Berman et al.'s reference (lovasz_losses.py), per image, in NumPy."""
+    y, s, one = _per_sample_sums(y_true, y_pred)
+    out = np.zeros(len(y))
+    for n in range(len(y)):
+        errors = 1.0 - s[n] * (2.0 * y[n] - 1.0)
+        order = np.argsort(-errors, kind="stable")
+        truth = y[n][order]
+        gts = truth.sum()
+        jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
+        jaccard[1:] = jaccard[1:] - jaccard[:-1]
+        out[n] = np.dot(np.maximum(errors[order], 0.0), jaccard)
+    return _finish(out, one)
+
+
 # ----------------------------------------------------------------------------- ranking: one list per row
 def _lists(y_true, y_pred):
     y, s = _f64(y_true, y_pred)
@@ -627,5 +642,6 @@ REFERENCE = {
         triplet_margin,
         circle,
         ctc,
+        lovasz_hinge,
     )
 }

@@ -500,7 +500,7 @@ def test_every_builtin_loss_has_derivatives():
     assert missing == []
     assert all(lk.get(name).spec.gradient_hessian is None for name in AUTODIFF)
     assert {name for name, _ in VARIANTS} >= ANALYTIC
-    assert {"ntxent", "supervised_contrastive", "triplet_margin", "circle", "ctc"} <= set(AUTODIFF)
+    assert {"ntxent", "supervised_contrastive", "triplet_margin", "circle", "ctc", "lovasz_hinge"} <= set(AUTODIFF)
 
 
 AUTODIFF_VARIANTS = [(name, {}) for name in AUTODIFF] + [("triplet_margin", {"mining": "semi_hard"})]

@@ -995,6 +995,37 @@ def ctc_references(ref: References, rng: np.random.Generator) -> None:
                relation="Keras pads y_true with 0, its blank and mask index; losskit pads with -1")
 
 
+def lovasz_references(ref: References, rng: np.random.Generator) -> None:
+    """Berman et al.'s reference lovasz_hinge (github.com/bermanmaxim/LovaszSoftmax, lovasz_losses.py),
+    transcribed in torch: it is not a package."""
+    masks = (rng.uniform(size=(3, 4, 5)) < 0.4).astype(float)
+    masks[2] = 0.0  # an image without the object
+    logits = rng.normal(scale=2.0, size=(3, 4, 5))
+    ref.data("lovasz_masks", masks, logits, "(3, 4, 5) binary masks (the last one empty) and logits")
+    y, x = ref.arrays("lovasz_masks")
+
+    def lovasz_grad(gt_sorted):
+        p = len(gt_sorted)
+        gts = gt_sorted.sum()
+        intersection = gts - gt_sorted.float().cumsum(0)
+        union = gts + (1 - gt_sorted).float().cumsum(0)
+        jaccard = 1.0 - intersection / union
+        if p > 1:
+            jaccard[1:p] = jaccard[1:p] - jaccard[0:-1]
+        return jaccard
+
+    def lovasz_hinge_flat(logits, labels):
+        signs = 2.0 * labels.float() - 1.0
+        errors = 1.0 - logits * signs
+        errors_sorted, perm = torch.sort(errors, dim=0, descending=True)
+        grad = lovasz_grad(labels[perm])
+        return torch.dot(F.relu(errors_sorted), grad.double())
+
+    values = torch.stack([lovasz_hinge_flat(_t(x[i]).reshape(-1), _t(y[i]).reshape(-1)) for i in range(len(y))])
+    ref.compare("torch", "lovasz_hinge_flat(logits[i].flatten(), labels[i].flatten()) of Berman et al.'s code, per image", "lovasz_hinge",
+                "lovasz_masks", values, relation="lovasz_hinge(per_image=True) before its mean over images")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -1028,6 +1059,7 @@ def main() -> None:
     contrastive_references(ref, np.random.default_rng(SEED + 13))
     metric_references(ref, np.random.default_rng(SEED + 14))
     ctc_references(ref, np.random.default_rng(SEED + 15))
+    lovasz_references(ref, np.random.default_rng(SEED + 16))
     import scipy
 
     versions = {
