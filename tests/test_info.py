@@ -65,7 +65,7 @@ def test_labels_and_properties():
         return {s.name for s in CATALOG if prop in s.properties}
 
     assert having("margin-based") == {
-        "hinge", "squared_hinge", "categorical_hinge", "soft_margin", "perceptron", "multiclass_hinge", "multi_margin", "sparsemax", "pairwise_hinge",
+        "hinge", "squared_hinge", "categorical_hinge", "soft_margin", "perceptron", "multiclass_hinge", "multi_margin", "sparsemax", "pairwise_hinge", "lovasz_hinge",
     }  # fmt: skip
     assert having("needs one-hot labels") == {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "poly1_crossentropy",
                                                 "generalized_dice"}
