@@ -120,7 +120,7 @@ def test_plot_writes_png_and_svg_with_the_curves(tmp_path):
         (["info", "huber:delta"], ["key=value"]),
         (["info", "huber:gamma=2"], ["unknown option 'gamma'"]),
         (["recommend"], ["--task"]),
-        (["recommend", "--task", "ranking"], ["ranking"]),
+        (["recommend", "--task", "clustering"], ["clustering"]),
         (["recommend", "--csv", "missing.csv"], ["--target"]),
         (["recommend", "--csv", "missing.csv", "--target", "y"], ["missing.csv"]),
         (["plot", "mse", "-o", "out.pdf"], [".png or .svg"]),
