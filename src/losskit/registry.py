@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from . import _array
 from ._array import one_hot
+from . import core
 from .core import Loss
 from .losses import CATALOG
 from .losses._domain import Interval, Layout
@@ -72,6 +73,9 @@ def spec_for(name: str) -> LossSpec:
         hint = f"did you mean {', '.join(close)}?" if close else "see losskit.available()"
         raise ValueError(f"unknown loss {name!r}; {hint}")
     return _SPECS[canonical]
+
+
+core.spec_by_name = spec_for  # registered user losses unpickle by name
 
 
 def available() -> list[str]:

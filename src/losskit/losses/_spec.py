@@ -28,7 +28,7 @@ from typing import Any, Callable
 from .. import _array
 from ._domain import Intercept, Layout, Target
 from ._link import IDENTITY, Link
-from ._prepare import prepare
+from ._prepare import prepare, result_dtype
 
 #: Every built-in loss, in declaration order; the registry indexes it.
 CATALOG: list[LossSpec] = []
@@ -70,6 +70,10 @@ class FastKernel:
     kernel: Callable
     accepts: Callable
     option_names: frozenset[str]
+    #: ``objective(y_true, y_pred, reduction, **options) -> 0-d`` or None: the reduced objective of
+    #: a library's fused loss (``"sum"`` or the mean over samples), where the library has one; the
+    #: library's fast path (:mod:`losskit.fast`) calls it instead of reducing per-sample values.
+    objective: Callable | None = None
 
     def covers(self, y_true, y_pred, options: dict[str, Any]) -> bool:
         return self.option_names.issuperset(options) and self.accepts(y_true, y_pred, options)
@@ -161,13 +165,14 @@ class LossSpec:
 
         return wrap
 
-    def fast(self, library: str, *, accepts: Callable) -> Callable[[Callable], Callable]:
+    def fast(self, library: str, *, accepts: Callable, objective: Callable | None = None) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
-        y_true, y_pred, options)`` says which prepared arrays and option values it covers."""
+        y_true, y_pred, options)`` says which prepared arrays and option values it covers;
+        ``objective`` is the library's fused reduced form, if any (:class:`FastKernel`)."""
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
-            self.kernels[library] = FastKernel(kernel, accepts, names)
+            self.kernels[library] = FastKernel(kernel, accepts, names, objective)
             return kernel
 
         return register
@@ -301,8 +306,10 @@ def attach_function(spec: LossSpec) -> Callable:
     ``.spec``, and the record's ``derivatives`` and ``fast`` decorators."""
     @functools.wraps(spec.kernel)
     def loss_function(y_true, y_pred, **options):
+        half = result_dtype(y_true, y_pred)
         xp, y_true, y_pred, opts = prepare(spec, y_true, y_pred, spec.resolve_options(options))
-        return spec.compute(y_true, y_pred, xp, opts)
+        values = spec.compute(y_true, y_pred, xp, opts)
+        return values if half is None else xp.astype(values, half)
 
     del loss_function.__wrapped__
     params = [p for p in inspect.signature(spec.kernel).parameters.values() if p.name != "xp"]
