@@ -63,6 +63,8 @@ def asarray(x: Array, xp, *, like: Array | None = None) -> Array:
     """``x`` as an array of namespace ``xp``, on the device of ``like`` when given."""
     if isinstance(x, np.ndarray) and xp is numpy_namespace():
         return x
+    if array_api_compat.is_torch_array(x) and array_api_compat.is_torch_namespace(xp):
+        return x  # (no namespace lookup: it cannot be traced by torch.compile)
     if _is_array(x) and array_api_compat.array_namespace(x) is xp:
         return x
     if like is not None:

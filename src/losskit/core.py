@@ -30,7 +30,6 @@ REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "
 #: The record of a registered loss by name; set by :mod:`losskit.registry` (which imports this
 #: module, so this one cannot import it) to unpickle registered user losses by name.
 spec_by_name: Callable[[str], LossSpec] | None = None
-_UNPLANNED = object()
 
 
 class Loss:
@@ -56,7 +55,7 @@ class Loss:
         self.name = name or (self.spec.name if self.spec is not None else _callable_name(function))
         self.options = self.spec.resolve_options(options) if self.spec is not None else _callable_options(self.name, function, options)
         self.reduction = _check_reduction(self.name, reduction)
-        self._plans: dict[type, Callable | None] = {}  # array type -> that library's fast path (losskit.fast)
+        self._routes: dict[type, fast.Route] = {}  # array type -> that library's path (losskit.fast.route)
 
     # ------------------------------------------------------------------ values
     def values(self, y_true, y_pred):
@@ -71,25 +70,25 @@ class Loss:
         float16 and bfloat16 inputs are computed in float32 and the result returned in their
         dtype (float32 under PyTorch autocast). Arrays of a library with a fast path (PyTorch:
         :mod:`losskit.fast.torch`) go through it, resolved once per array type and Loss."""
-        if sample_weight is None:
-            plan = self._plans.get(type(y_pred), _UNPLANNED)
-            if plan is _UNPLANNED:
-                plan = self._plans[type(y_pred)] = fast.plan(self, type(y_pred))
-            if plan is not None:
-                objective = plan(y_true, y_pred)
-                if objective is not None:
-                    return objective
-        return self.reference_call(y_true, y_pred, sample_weight)
+        route = self._routes.get(type(y_pred))
+        if route is None:
+            route = self._routes[type(y_pred)] = fast.route(self, type(y_pred))
+        if sample_weight is None and route.call is not None:
+            objective = route.call(y_true, y_pred)
+            if objective is not None:
+                return objective
+        return self.reference_call(y_true, y_pred, sample_weight, xp=route.xp if type(y_true) is type(y_pred) else None)
 
-    def reference_call(self, y_true, y_pred, sample_weight=None):
-        """:meth:`__call__` without a library's fast path: ``prepare``, the record's kernel, the
-        reduction (the fast paths fall back to it for what they do not cover)."""
+    def reference_call(self, y_true, y_pred, sample_weight=None, *, xp=None):
+        """:meth:`__call__` without a library's fused path: ``prepare``, the record's kernel (a
+        library's per-sample fast kernel where one covers the arrays), the reduction. ``xp``:
+        the arrays' namespace, when known (the lookup cannot be traced by ``torch.compile``)."""
         half = result_dtype(y_true, y_pred)
-        xp, values, mask = self._evaluate(y_true, y_pred)
+        xp, values, mask = self._evaluate(y_true, y_pred, xp)
         objective = reduce_values(values, sample_weight, mask, self.reduction, xp, name=self.name)
         return objective if half is None else xp.astype(objective, half)
 
-    def _evaluate(self, y_true, y_pred):
+    def _evaluate(self, y_true, y_pred, xp=None):
         if self.spec is None:
             values = self.function(y_true, y_pred, **self.options)
             xp = _array.namespace(values, y_pred, y_true)
@@ -97,7 +96,7 @@ class Loss:
             if not xp.isdtype(values.dtype, "real floating"):
                 values = xp.astype(values, xp.asarray(0.0).dtype)
             return xp, values, None
-        xp, y_true, y_pred, options = prepare(self.spec, y_true, y_pred, self.options)
+        xp, y_true, y_pred, options = prepare(self.spec, y_true, y_pred, self.options, xp=xp)
         values = self.spec.compute(y_true, y_pred, xp, options)
         mask = self.spec.mask(y_true, xp=xp, **options) if self.spec.mask is not None else None
         return xp, values, mask
@@ -235,7 +234,7 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
     if not count:
         return xp.zeros_like(total_loss)
     mean = total_loss / count
-    return xp.asarray(mean) if xp is _array.numpy_namespace() else mean  # NumPy's scalar back to a 0-d array
+    return xp.asarray(mean) if isinstance(mean, _array.np.generic) else mean  # NumPy's scalar back to a 0-d array
 
 
 def _divide_no_nan(numerator, denominator, xp):

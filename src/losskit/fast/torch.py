@@ -65,6 +65,7 @@ def fast_kernel(loss: Callable, *, accepts: Callable, objective: Callable | None
             and accepts(y_true, y_pred, options)
         )
 
+    covered.inner = accepts  # what the plan asks, having checked the rest itself
     return loss.fast("torch", accepts=covered, objective=objective)
 
 
@@ -211,14 +212,14 @@ def _cce_masked(y_true, y_pred, *, label_smoothing=0.0, class_weight=None):
 
 
 def _cce_objective(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    rows = y_pred.numel() // y_pred.shape[-1]
     if _array.torch_values_readable(y_pred):
-        total = _cce_values(y_true, y_pred, "sum", label_smoothing=label_smoothing, class_weight=class_weight)
-        if not math.isfinite(total.item()):
+        # "mean" with probability targets is the sum over the rows (class weights and all)
+        objective = _cce_values(y_true, y_pred, "sum" if sum_ else "mean", label_smoothing=label_smoothing, class_weight=class_weight)
+        if not math.isfinite(objective.item()):
             return None  # a masked class (a -inf logit), or a value the reference decides
-    else:
-        total = _cce_masked(y_true, y_pred, label_smoothing=label_smoothing, class_weight=class_weight).sum()
-    return total if sum_ else total / rows
+        return objective
+    total = _cce_masked(y_true, y_pred, label_smoothing=label_smoothing, class_weight=class_weight).sum()
+    return total if sum_ else total / (y_pred.numel() // y_pred.shape[-1])
 
 
 @fast_kernel(losses.categorical_crossentropy, accepts=_cce_accepts, objective=_cce_objective)
@@ -258,6 +259,8 @@ def _scce_values(y_true, y_pred, reduction, ignore_class, class_weight):
 
 
 def _scce_objective(y_true, y_pred, sum_, *, from_logits=True, ignore_class=None, axis=-1, class_weight=None):
+    if not sum_ and ignore_class is None and class_weight is None:
+        return _scce_values(y_true, y_pred, "mean", None, None)  # nothing ignored: torch's mean is ours
     total = _scce_values(y_true, y_pred, "sum", ignore_class, class_weight)
     if sum_:
         return total
@@ -358,7 +361,7 @@ def plan(loss) -> Callable | None:
     labels = spec.layout is Layout.LABELS
     floats, halves = _TORCH["floats"], _TORCH["halves"]
     readable = _array.torch_values_readable
-    accepts = fast.accepts
+    accepts = fast.accepts.inner
     Tensor = torch.Tensor
 
     def call(y_true, y_pred):

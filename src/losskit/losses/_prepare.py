@@ -19,15 +19,16 @@ if TYPE_CHECKING:
     from ._spec import LossSpec
 
 
-def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
-    """``(xp, y_true, y_pred, options)`` ready for the kernels, from resolved ``options``.
+def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any], *, xp=None):
+    """``(xp, y_true, y_pred, options)`` ready for the kernels, from resolved ``options``
+    (``xp``: ``y_pred``'s namespace when the caller knows it; looked up otherwise).
 
     Both arrays in ``y_pred``'s namespace and device, ``y_true`` in ``y_pred``'s floating dtype
     (float32 for float16 and bfloat16: :func:`result_dtype`; integer labels for :attr:`Layout.LABELS`), the class axis moved last when the loss has an
     ``axis`` option (``options["axis"]`` then reads -1).
     """
     try:
-        xp = _array.namespace(y_pred, y_true)
+        xp = xp or _array.namespace(y_pred, y_true)
     except TypeError:  # two array libraries (NumPy and Python lists join either)
         raise ValueError(
             f"{spec.name}: `y_true` and `y_pred` must come from one array library; "
