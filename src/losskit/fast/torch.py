@@ -4,13 +4,13 @@ Loss object's per-call fast path for tensors.
 Two things live here, both registered on or read from the records:
 
 - **Kernels** (``@fast_kernel(loss, accepts=..., objective=...)``): for the losses PyTorch has
-  (``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.binary_cross_entropy_with_logits``,
-  ``F.cross_entropy``, ``F.poisson_nll_loss``, ``F.kl_div``), a per-sample kernel (``reduction=
-  "none"``, then the mean over the last axis) and the fused reduced ``objective``; their
-  autograd is torch's, one fused pass each way. Each gives the reference kernel's values
-  (``tests/test_fast_torch.py`` compares them) and declines the options where torch's
-  convention differs (probability inputs, which losskit clips as Keras does; a zero weight
-  on negatives). Every other loss runs its reference kernel through torch's autograd.
+  (``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.cross_entropy``, ``F.poisson_nll_loss``,
+  ``F.kl_div``), a per-sample kernel (``reduction="none"``, then the mean over the last axis) and
+  the fused reduced ``objective``; their autograd is torch's, one fused pass each way. Binary
+  crossentropy from logits is ``lerp`` of two ``F.softplus`` (torch's own BCE-with-logits has a
+  gradient that rounds to 0 for confident right answers). Each gives the reference kernel's
+  values and gradients (``tests/test_fast_torch.py`` compares them) and declines the options
+  where torch's convention differs (probability inputs, which losskit clips as Keras does). Every other loss runs its reference kernel through torch's autograd.
 - **The plan** (:func:`plan`): what ``Loss.__call__`` runs for tensors, resolved once per Loss:
   the shape rule, float16/bfloat16 computed in float32, the fused objective, and value checks
   that read at most a scalar or two (and only where :func:`~losskit._array.torch_values_readable`:
@@ -134,82 +134,38 @@ def poisson(y_true, y_pred, *, log_input=False):
 
 
 # ----------------------------------------------------------------------------- binary crossentropy
-def _bce_weights(class_weight):
-    """``(weight, pos_weight)`` of ``F.binary_cross_entropy_with_logits`` for losskit's ``(w_0, w_1)``:
-    ``w_1 y softplus(-x) + w_0 (1 - y) softplus(x) = w_0 (pos_weight y softplus(-x) + ...)``."""
-    if class_weight is None:
-        return 1.0, None
-    w0, w1 = (float(w) for w in class_weight)
-    return w0, w1 / w0
+def _bce(y_true, y_pred, reduction, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+    """``lerp(w_0 softplus(x), w_1 softplus(-x), y)`` = ``w_1 y softplus(-x) + w_0 (1 - y) softplus(x)``.
+
+    Not ``F.binary_cross_entropy_with_logits``: its gradient ``sigmoid(x) - y`` rounds to 0 where
+    ``y = 1`` and ``x > 17`` (float32), where the reference's is ``-sigmoid(-x)``; autograd of this
+    form gives ``(1 - y) w_0 sigmoid(x) - y w_1 sigmoid(-x)``, exact, with finite second
+    derivatives. ``lerp`` returns each end exactly for hard labels. ``F.softplus`` is ``x`` beyond
+    its threshold, which is chosen so that the difference is below the dtype's rounding.
+    """
+    torch, F = _torch()
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    threshold = 20.0 if y_pred.dtype == torch.float32 else 40.0
+    negative, positive = F.softplus(y_pred, threshold=threshold), F.softplus(-y_pred, threshold=threshold)
+    if class_weight is not None:
+        w0, w1 = (float(w) for w in class_weight)
+        negative, positive = negative * w0, positive * w1
+    values = torch.lerp(negative, positive, y_true)
+    if reduction == "none":
+        return values
+    return values.mean() if reduction == "mean" else values.sum()
 
 
 def _bce_accepts(y_true, y_pred, options) -> bool:
     weights = options.get("class_weight")
-    return (
-        options.get("from_logits", False)
-        and _same_shapes(y_true, y_pred, options)
-        and (weights is None or (len(weights) == 2 and float(weights[0]) > 0))
-    )
-
-
-_BCE_FUNCTION: list = []
-
-
-def _bce_function():
-    """``BCEWithLogits.apply(x, y, pos_weight, reduction)``: ``F.binary_cross_entropy_with_logits``
-    forward (one fused pass), and losskit's backward ``(1 - y) sigmoid(x) - w y sigmoid(-x)``
-    (times ``1/n`` for the mean): torch's ``sigmoid(x) - y`` rounds to 0 where ``y = 1`` and
-    ``x > 17`` (float32), where the reference's gradient is ``-sigmoid(-x)``. The backward is
-    made of differentiable operations, so second-order autograd works (and is finite)."""
-    if _BCE_FUNCTION:
-        return _BCE_FUNCTION[0]
-    torch, F = _torch()
-
-    class BCEWithLogits(torch.autograd.Function):
-        generate_vmap_rule = True
-
-        @staticmethod
-        def forward(x, y, pos_weight, reduction):
-            weight = None if pos_weight == 1.0 else torch.tensor(pos_weight, dtype=x.dtype, device=x.device)
-            return F.binary_cross_entropy_with_logits(x, y, pos_weight=weight, reduction=reduction)
-
-        @staticmethod
-        def setup_context(ctx, inputs, output):
-            x, y, pos_weight, reduction = inputs
-            ctx.save_for_backward(x, y)
-            ctx.pos_weight, ctx.reduction = pos_weight, reduction
-
-        @staticmethod
-        def backward(ctx, grad):
-            x, y = ctx.saved_tensors
-            pos = y if ctx.pos_weight == 1.0 else y * ctx.pos_weight
-            if ctx.reduction == "mean":
-                grad = grad / x.numel()
-            elif ctx.reduction == "none":
-                grad = grad
-            grad_x = grad * ((1.0 - y) * torch.sigmoid(x) - pos * torch.sigmoid(-x)) if ctx.needs_input_grad[0] else None
-            grad_y = None
-            if ctx.needs_input_grad[1]:  # d/dy (w y softplus(-x) + (1 - y) softplus(x)) = w softplus(-x) - softplus(x)
-                grad_y = grad * (ctx.pos_weight * F.softplus(-x) - F.softplus(x))
-            return grad_x, grad_y, None, None
-
-    _BCE_FUNCTION.append(BCEWithLogits)
-    return BCEWithLogits
-
-
-def _bce(y_true, y_pred, reduction, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    scale, pos_weight = _bce_weights(class_weight)
-    values = _bce_function().apply(y_pred, y_true, 1.0 if pos_weight is None else pos_weight, reduction)
-    return values if scale == 1.0 else values * scale
+    return options.get("from_logits", False) and _same_shapes(y_true, y_pred, options) and (weights is None or len(weights) == 2)
 
 
 @fast_kernel(losses.binary_crossentropy, accepts=_bce_accepts, objective=_elementwise_objective(_bce))
 def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
-    """From logits: ``F.binary_cross_entropy_with_logits`` (class weights as ``pos_weight`` and a
-    scale). Probabilities are declined: losskit clips them to [1e-7, 1 - 1e-7] as Keras does,
-    PyTorch clamps the log at -100."""
+    """From logits: two ``F.softplus`` and a ``lerp`` (:func:`_bce`). Probabilities are declined:
+    losskit clips them to [1e-7, 1 - 1e-7] as Keras does, PyTorch clamps the log at -100."""
     values = _bce(y_true, y_pred, "none", from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight)
     return _per_sample(values, y_pred)
 
