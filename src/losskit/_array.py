@@ -106,10 +106,8 @@ def torch_values_readable(x: Array) -> bool:
     """:func:`values_readable` for a PyTorch tensor (torch is imported: ``x`` is one)."""
     import torch
 
-    if torch.compiler.is_compiling() or torch.jit.is_tracing():
-        return False
-    if x.device.type != "cpu":
-        return False
+    if not x.is_cpu or torch.compiler.is_compiling() or torch._C._get_tracing_state() is not None:
+        return False  # (``_get_tracing_state`` is ``torch.jit.is_tracing`` without its Python layers)
     return not torch._C._functorch.is_functorch_wrapped_tensor(x)
 
 

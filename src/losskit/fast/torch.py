@@ -171,10 +171,22 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
 
 
 # ----------------------------------------------------------------------------- multi-class crossentropy
+_WEIGHTS: dict[tuple, Any] = {}
+
+
 def _class_weight_tensor(class_weight, like):
+    """``class_weight`` as a tensor of ``like``'s dtype and device, made once per dtype and device
+    (copying a list to an accelerator at every call would wait for the device)."""
     if class_weight is None:
         return None
-    return _torch()[0].tensor([float(w) for w in class_weight], dtype=like.dtype, device=like.device)
+    key = (tuple(float(w) for w in class_weight), like.dtype, like.device)
+    weights = _WEIGHTS.get(key)
+    if weights is None:
+        weights = _torch()[0].tensor(key[0], dtype=like.dtype, device=like.device)
+        if not _torch()[0].compiler.is_compiling():
+            if len(_WEIGHTS) < 64:  # a bounded cache
+                _WEIGHTS[key] = weights
+    return weights
 
 
 def _rows(x):
@@ -366,11 +378,15 @@ def plan(loss) -> Callable | None:
     floats, halves = _TORCH["floats"], _TORCH["halves"]
     readable = _array.torch_values_readable
     accepts = fast.accepts.inner
+    if accepts is _same_shapes:
+        accepts = None  # the call below makes dtypes equal and checks the shapes itself
     Tensor = torch.Tensor
 
     def call(y_true, y_pred):
         if not (isinstance(y_pred, Tensor) and isinstance(y_true, Tensor)):
             return None
+        if not y_pred.ndim or not y_pred.numel():
+            return None  # a scalar or nothing: the reference's shape rule and its 0 for no values
         dtype = y_pred.dtype
         half = dtype in halves
         if half:
@@ -382,9 +398,11 @@ def plan(loss) -> Callable | None:
                 y_true = y_true.to(y_pred.dtype)
             if y_true.shape != y_pred.shape:
                 y_true, y_pred = _squeezed(y_true, y_pred)
+                if y_true.shape != y_pred.shape or not y_pred.ndim:
+                    return None
         elif y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
             y_true = y_true.squeeze(-1)
-        if not accepts(y_true, y_pred, options):
+        if accepts is not None and not accepts(y_true, y_pred, options):
             return None
         try:
             objective = objective_of(y_true, y_pred, sum_, **options)
