@@ -3,6 +3,7 @@
     python benchmarks/torch_step.py                 # everything; writes benchmarks/torch_step.json
     python benchmarks/torch_step.py --quick         # fewer rounds, no compiled step
     python benchmarks/torch_step.py --no-compile    # skip the torch.compile'd training step
+    python benchmarks/torch_step.py --table         # the markdown tables of the last run
 
 Per call: forward and backward of the objective (``loss(y, x).backward()``) on CPU float32
 tensors made once, ``x`` a leaf that requires grad. losskit is ``lk.get(name, **options)`` with
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import time
@@ -145,12 +147,38 @@ def compiled_step(rounds: int) -> list[dict]:
     return rows
 
 
+TARGETS = {"batch 32": 1.2, "batch 256": 1.2, "10^6 elements": 1.0, "65536 x 1000": 1.0}
+
+
+def markdown(results: dict) -> str:
+    """The tables of benchmarks/README.md from the JSON."""
+    lines = [
+        "| size | loss | torch (µs) | losskit (µs) | ratio | target | met | losskit, checks off (µs) | ratio |",
+        "|---|---|---:|---:|---:|---:|:-:|---:|---:|",
+    ]
+    for r in results["eager"]:
+        target = TARGETS[r["size"]]
+        lines.append(
+            f"| {r['size']} | {r['loss']} | {r['torch_us']:g} | {r['losskit_us']:g} | {r['ratio']:.2f}× | ≤ {target:g}× | "
+            f"{'yes' if r['ratio'] <= target else '**no**'} | {r['losskit_checks_off_us']:g} | {r['ratio_checks_off']:.2f}× |"
+        )
+    if "compiled_step" in results:
+        lines += ["", "| compiled training step | torch (µs) | losskit (µs) | ratio | target | met |", "|---|---:|---:|---:|---:|:-:|"]
+        for r in results["compiled_step"]:
+            lines.append(f"| {r['loss']} | {r['torch_us']:g} | {r['losskit_us']:g} | {r['ratio']:.2f}× | ≤ 1× | {'yes' if r['ratio'] <= 1.0 else '**no**'} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--table", action="store_true", help="print the markdown tables of the last run and exit")
     args = parser.parse_args()
+    if args.table:
+        print(markdown(json.loads(RESULTS.read_text())))
+        return
     torch.set_num_threads(args.threads)
     rounds = 5 if args.quick else 15
     elementwise = ("mse", "mae", "huber", "bce_logits")
@@ -164,13 +192,14 @@ def main() -> None:
     results = {
         "command": "python benchmarks/torch_step.py" + (" --quick" if args.quick else ""),
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                    "processor": platform.processor() or platform.machine()},
+                    "processor": platform.processor() or platform.machine(), "load_average_before": list(os.getloadavg())},
         "rounds": rounds,
         "eager": eager(sizes, rounds),
     }  # fmt: skip
     if not (args.quick or args.no_compile):
         results["compiled_step"] = compiled_step(rounds)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown(results))
 
 
 if __name__ == "__main__":

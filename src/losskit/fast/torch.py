@@ -40,7 +40,7 @@ def _torch():
         import torch
         import torch.nn.functional as F
 
-        _TORCH.update(torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16))
+        _TORCH.update(torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
     return _TORCH["torch"], _TORCH["F"]
 
 
@@ -191,7 +191,7 @@ def _class_weight_tensor(class_weight, like):
 
 def _rows(x):
     """``(..., C)`` -> ``(rows, C)`` for ``F.cross_entropy`` (class axis 1)."""
-    return x.reshape(-1, x.shape[-1])
+    return x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
 
 
 def _cce_accepts(y_true, y_pred, options) -> bool:
@@ -265,7 +265,10 @@ def _scce_values(y_true, y_pred, reduction, ignore_class, class_weight):
     F = _torch()[1]
     ignore = _NO_IGNORED_INDEX if ignore_class is None else ignore_class
     weight = _class_weight_tensor(class_weight, y_pred)
-    return F.cross_entropy(_rows(y_pred), y_true.reshape(-1).long(), weight=weight, ignore_index=ignore, reduction=reduction)
+    labels = y_true if y_true.ndim == 1 else y_true.reshape(-1)
+    if labels.dtype != _TORCH["int64"]:
+        labels = labels.long()
+    return F.cross_entropy(_rows(y_pred), labels, weight=weight, ignore_index=ignore, reduction=reduction)
 
 
 def _scce_objective(y_true, y_pred, sum_, *, from_logits=True, ignore_class=None, axis=-1, class_weight=None):
