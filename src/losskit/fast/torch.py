@@ -328,8 +328,9 @@ def _unit_targets(y_true, y_pred, objective, options) -> bool:
 
 
 def _non_negative_targets(y_true, y_pred, objective, options) -> bool:
-    if not options.get("log_input"):
-        return False  # rates must be >= 0 too: the reference checks them
+    """Counts >= 0, rates >= 0 (log-rates: any finite value) and a finite objective."""
+    if not options.get("log_input") and not y_pred.min().item() >= 0.0:
+        return False
     return y_true.min().item() >= 0.0 and math.isfinite(objective.item())
 
 
