@@ -15,7 +15,6 @@ stderr and exit with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import warnings
@@ -231,23 +230,10 @@ def _value(text: str) -> Any:
 
 
 def _read_column(path: Path, column: str):
-    """The cells of ``column`` in the CSV file ``path`` (numbers when every cell is one); empty
-    and NA cells are dropped."""
-    import numpy as np
+    """The cells of ``column`` in the CSV file ``path``, by the platform's one CSV reader."""
+    from .platform.data import read_column
 
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or column not in reader.fieldnames:
-            columns = ", ".join(reader.fieldnames or []) or "none"
-            raise UsageError(f"{path} has no column {column!r}; its columns: {columns}")
-        cells = [row[column].strip() for row in reader if row[column] is not None]
-    cells = [c for c in cells if c.lower() not in ("", "na", "nan", "null", "none")]
-    if not cells:
-        raise UsageError(f"the column {column!r} of {path} has no values")
-    try:
-        return np.array([float(c) for c in cells])
-    except ValueError:
-        return np.array(cells)
+    return read_column(path, column)
 
 
 def _text(domain) -> str:
