@@ -83,12 +83,14 @@ def _png(fig) -> bytes:
 
 
 def _band(run: Run, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(epochs, mean, low, high)`` of a history key over the fits of ``run``."""
+    """``(epochs, mean, low, high)`` of a history key over the fits of ``run``, up to the last
+    epoch that at least a third of the fits reached (beyond it a mean of one or two fits jumps)."""
     series = [f.history.history.get(key, []) for f in run.fits.values() if f.history is not None]
-    longest = max((len(s) for s in series), default=0)
+    lengths = sorted((len(s) for s in series), reverse=True)
+    longest = lengths[max(0, math.ceil(len(lengths) / 3) - 1)] if lengths else 0
     table = np.full((len(series), longest), np.nan)
     for i, s in enumerate(series):
-        table[i, : len(s)] = [np.nan if v is None else v for v in s]
+        table[i, : min(len(s), longest)] = [np.nan if v is None else v for v in s[:longest]]
     with np.errstate(all="ignore"), _quiet():
         return np.arange(1, longest + 1), np.nanmean(table, axis=0), np.nanmin(table, axis=0), np.nanmax(table, axis=0)
 
@@ -180,7 +182,7 @@ def _curves(comparison: Comparison, run: Run):
     the mean over the fits with the range from the lowest to the highest fit."""
     history = next(f.history for f in run.fits.values() if f.history is not None)
     keys = ["loss", *[m for m in history.metrics if any(v is not None for v in history.history.get(m, []))]]
-    columns = 4
+    columns = len(keys) if len(keys) <= 5 else math.ceil(len(keys) / 2)
     rows = math.ceil(len(keys) / columns)
     fig = _new_figure(10.0, 2.1 * rows + 0.3, layout=None)  # a fixed grid: constrained layout costs more than the drawing
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
