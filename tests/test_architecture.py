@@ -1,10 +1,11 @@
 """The architecture, kept honest by parsing the source (nothing is imported to check it).
 
 - The catalog's kernels (``src/losskit/losses/``) never import NumPy: they run on any array library.
-- Imports flow one way: ``_array``/``_config`` <- ``losses`` (and ``fast``, its per-library kernels)
-  <- ``derivatives`` <- ``core``/``registry``
-  <- ``guidance`` (and add-ons such as integrations) <- the ``losskit`` package itself <- ``platform``
-  <- ``cli``. Nothing lower imports anything higher; imports inside functions count too.
+- Imports flow one way: ``_array``/``_config`` <- ``losses`` (the catalog: records, kernels,
+  derivatives) <- ``fast`` (per-library kernels registered on the records) and ``derivatives``
+  <- ``core``/``registry`` <- ``guidance`` (and add-ons such as integrations) <- the ``losskit``
+  package itself <- ``platform`` <- ``cli``. Nothing lower imports anything higher, and no two
+  parts import each other, at any depth; imports inside functions count too.
 - ``losskit.__all__`` names things that exist, including the public contract of DESIGN.md.
 """
 
@@ -26,7 +27,7 @@ LAYERS = {
     "_array": 0,
     "_config": 0,
     "losses": 1,
-    "fast": 1,  # per-library fast kernels, beside the catalog that dispatches to them
+    "fast": 2,  # per-library fast kernels: they import the catalog and register on its records
     "derivatives": 2,
     "core": 3,
     "registry": 3,
@@ -93,7 +94,7 @@ MODULES = list(modules())
 def test_the_parser_sees_the_package():
     names = {module for module, _ in MODULES}
     assert {"losskit", "losskit._array", "losskit.losses", "losskit.losses._spec", "losskit.core", "losskit.registry"} <= names
-    imports = set(imported_modules("losskit.losses._spec", PACKAGE / "losses" / "_spec.py"))
+    imports = set(imported_modules("losskit.losses._prepare", PACKAGE / "losses" / "_prepare.py"))
     assert {"losskit._array", "losskit._config", "losskit.losses._domain"} <= imports
 
 
@@ -119,6 +120,29 @@ def test_catalog_modules_do_not_import_numpy(module, path):
 def test_imports_flow_one_way(module, path):
     upward = upward_imports(module, path)
     assert not upward, f"{module} (layer {layer(part_of(module))}) imports {upward}: a lower layer must not import a higher one"
+
+
+def part_graph() -> dict[str, set[str]]:
+    """Which other top-level parts each part imports (the package facade left out)."""
+    graph: dict[str, set[str]] = {}
+    for module, path in MODULES:
+        own = part_of(module)
+        if own == "":
+            continue
+        targets = {part_of(t) for t in imported_modules(module, path)} - {None, "", own}
+        graph.setdefault(own, set()).update(targets)
+    return graph
+
+
+def test_no_import_cycle_between_parts():
+    graph = part_graph()
+    assert "losses" in graph.get("fast", set())  # the fast kernels import the catalog they register on
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in graph.get(start, ()))
+
+    cycles = sorted(part for part in graph if reaches(part, part, {part}))
+    assert not cycles, f"parts on an import cycle: {cycles}"
 
 
 def test_the_core_imports_nothing_but_numpy_and_array_api_compat_at_module_level():

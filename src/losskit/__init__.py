@@ -7,6 +7,7 @@
 """
 
 from ._config import set_value_checks, value_checks, value_checks_enabled
+from . import fast  # noqa: F401  (registers the per-library fast kernels on the records)
 from .core import Loss
 from .losses import *  # noqa: F403  (the catalog: one function per loss, and Keras' short names)
 from .losses import __all__ as _catalog_names

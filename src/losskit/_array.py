@@ -40,6 +40,21 @@ def namespace(*arrays: Array):
     return numpy_namespace()
 
 
+@functools.cache
+def library(xp) -> str:
+    """The array library of namespace ``xp``: ``"numpy"``, ``"torch"``, ``"jax"``, ``"dask"``, or
+    the namespace's own name; fast kernels register under these names."""
+    for name, test in (
+        ("numpy", array_api_compat.is_numpy_namespace),
+        ("torch", array_api_compat.is_torch_namespace),
+        ("jax", array_api_compat.is_jax_namespace),
+        ("dask", array_api_compat.is_dask_namespace),
+    ):
+        if test(xp):
+            return name
+    return getattr(xp, "__name__", type(xp).__name__)
+
+
 def _is_array(x: Array) -> bool:
     return hasattr(x, "__array_namespace__") or array_api_compat.is_array_api_obj(x)
 
@@ -53,6 +68,11 @@ def asarray(x: Array, xp, *, like: Array | None = None) -> Array:
     if like is not None:
         return xp.asarray(np.asarray(x) if not _is_array(x) else x, device=device(like))
     return xp.asarray(x)
+
+
+def shape(x: Array) -> tuple[int, ...]:
+    """The shape of an array, a Python scalar or a (nested) list."""
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
 
 def is_lazy(x: Array) -> bool:
@@ -131,7 +151,11 @@ def log_cosh(x: Array, xp) -> Array:
     return xp.where(small, near, far)
 
 
-def l2_normalize(x: Array, xp, *, axis: int = -1, epsilon: float = 1e-12) -> Array:
+#: ``l2_normalize``'s floor on the squared norm: below it the norm is the constant 1e-6.
+SQUARED_NORM_FLOOR = 1e-12
+
+
+def l2_normalize(x: Array, xp, *, axis: int = -1, epsilon: float = SQUARED_NORM_FLOOR) -> Array:
     """x / sqrt(max(sum(x^2), epsilon)) along ``axis`` (Keras' ``normalize``); zero vectors stay 0."""
     square_sum = xp.sum(xp.square(x), axis=axis, keepdims=True)
     return x / xp.sqrt(xp.clip(square_sum, min=epsilon))
@@ -142,6 +166,3 @@ def one_hot(labels: Array, num_classes: int, xp, *, dtype) -> Array:
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device(labels))
     return xp.astype(labels[..., None] == classes, dtype)
 
-
-def finfo_eps(dtype, xp) -> float:
-    return float(xp.finfo(dtype).eps)

@@ -25,6 +25,7 @@ from . import __version__
 from .guidance.compatibility import assess, logits_option, y_pred_text
 from .guidance.findings import worst
 from .guidance.options import describe
+from .guidance.profiles import KINDS
 from .guidance.recommendation import TASKS, recommend
 from .registry import available, get, spec_for
 
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="loss profiles (loss and gradient) to a PNG or SVG file")
     plot.add_argument("names", nargs="+", metavar="NAME", help="losses, optionally NAME:key=value,...")
     plot.add_argument("-o", "--output", required=True, type=Path, help="the figure file, .png or .svg")
-    plot.add_argument("--kind", choices=("residual", "margin", "probability", "angle"), help="the x axis (default: the loss's own)")
+    plot.add_argument("--kind", choices=KINDS, help="the x axis (default: the loss's own)")
     plot.add_argument("--num", type=int, default=201, help="points per curve (default 201)")
     plot.set_defaults(run=_plot)
 

@@ -21,7 +21,9 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from . import _array, derivatives
-from .losses._spec import LossInfo, LossSpec, prepare
+from .losses._link import IDENTITY, Link
+from .losses._prepare import prepare
+from .losses._spec import LossInfo, LossSpec
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
 
@@ -97,6 +99,12 @@ class Loss:
         return d.restore(grad), d.restore(hess)
 
     # ------------------------------------------------------------------ metadata
+    @property
+    def link(self) -> Link:
+        """How raw model outputs map to the predictions the loss measures (``link.inverse(raw)``,
+        ``link(prediction)``, ``link.name``): the loss's own link; identity for a custom callable."""
+        return self.spec.link if self.spec is not None else IDENTITY
+
     @property
     def info(self) -> LossInfo:
         """What the loss is for and what it accepts (see :class:`~losskit.losses._spec.LossInfo`)."""

@@ -17,7 +17,7 @@ from . import _array
 from ._array import one_hot
 from .core import Loss
 from .losses import CATALOG
-from .losses._domain import Interval
+from .losses._domain import Interval, Layout
 from .losses._spec import LossSpec, attach_function
 
 _SPECS: dict[str, LossSpec] = {}  # canonical name -> record
@@ -152,7 +152,7 @@ def register(
         formula=formula,
         latex=latex,
         references=tuple(references),
-        shapes="any",
+        layout=Layout.ANY,
         native=False,
     )
     _add(spec, overwrite=overwrite)

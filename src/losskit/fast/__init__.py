@@ -1,33 +1,15 @@
-"""Fast paths for one array library at a time, chosen by the array namespace.
+"""Fast paths for one array library at a time, registered on the losses' records.
 
 The catalog's kernels (:mod:`losskit.losses`) are written once against the array API: they are
-the reference. For a namespace listed here, fused kernels compute the same per-sample values
-(to float rounding) faster. :meth:`~losskit.losses._spec.LossSpec.compute` asks
-:func:`kernel_for` first and runs the generic kernel whenever it answers ``None`` (no fast
-kernel for the loss, the options or the arrays); value checks ask :func:`all_within` and run the
-generic check (which also words the error) whenever it answers ``False``.
+the reference. A module here registers fused kernels for one library on the records it speeds
+up (``@losses.huber.fast("numpy", accepts=...)``); :meth:`~losskit.losses._spec.LossSpec.compute`
+runs a registered kernel when the arrays come from that library and the kernel covers them and
+the options, and the reference kernel otherwise. The dependency points one way: this package
+imports the catalog; the catalog never imports it. ``import losskit`` imports this package.
 
 Today: NumPy (:mod:`losskit.fast.numpy`).
 """
 
-from __future__ import annotations
+from . import numpy
 
-from typing import Any, Callable
-
-from . import numpy as _numpy
-
-_BY_NAMESPACE = {"numpy": _numpy, "array_api_compat.numpy": _numpy}
-
-
-def kernel_for(xp, name: str, y_true, y_pred, options: dict[str, Any]) -> Callable | None:
-    """The fast kernel ``f(y_true, y_pred, **options)`` of loss ``name`` for these prepared
-    arrays and options in namespace ``xp``, or ``None`` where the generic kernel must run."""
-    library = _BY_NAMESPACE.get(getattr(xp, "__name__", ""))
-    return None if library is None else library.kernel_for(name, y_true, y_pred, options)
-
-
-def all_within(xp, x, domain, num_classes: int = 0) -> bool:
-    """True when every value of ``x`` is known to lie in ``domain`` (cheaply, for ``xp``'s library);
-    False means "not known": the generic check decides."""
-    library = _BY_NAMESPACE.get(getattr(xp, "__name__", ""))
-    return library is not None and library.all_within(x, domain, num_classes)
+__all__ = ["numpy"]

@@ -2,9 +2,9 @@
 
 Each kernel computes what the generic kernel of the same name in :mod:`losskit.losses` computes
 (that kernel is the reference; ``tests/test_fast_numpy.py`` compares the two), for float32 or
-float64 ``np.ndarray`` inputs already prepared by ``losses._spec.prepare`` (class axis last,
-equal shapes or integer labels). :func:`kernel_for` answers ``None`` for anything else, and the
-generic kernel runs. Where the speed comes from:
+float64 ``np.ndarray`` inputs already prepared by ``losses._prepare.prepare`` (class axis last,
+equal shapes or integer labels). Each registers on its loss's record (:func:`fast_kernel`); for
+anything it does not cover, the generic kernel runs. Where the speed comes from:
 
 - Blocks of about :data:`BLOCK` elements: a loss's several passes run over one block while it
   is in the cache, through ufuncs writing into buffers allocated once per call (``out=``).
@@ -23,13 +23,12 @@ generic kernel runs. Where the speed comes from:
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
+from .. import losses
 from .._array import EPSILON, LOG2
-from ..losses._domain import ClassIndices, Interval
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
 BLOCK = 65536
@@ -40,33 +39,25 @@ SHORT_CLASS_AXIS = 32
 SHORT_ROW = 64
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_KERNELS: dict[str, tuple[Callable, Callable, frozenset[str]]] = {}
 
 
-def kernel_for(name: str, y_true, y_pred, options: dict[str, Any]) -> Callable | None:
-    """The fast kernel of loss ``name`` when it covers these arrays and options, else None."""
-    entry = _KERNELS.get(name)
-    if entry is None or type(y_pred) is not np.ndarray or type(y_true) is not np.ndarray:
-        return None
-    if y_pred.dtype not in _FLOATS or y_pred.ndim == 0 or y_pred.size == 0:
-        return None
-    kernel, accepts, option_names = entry
-    if not option_names.issuperset(options) or options.get("axis", -1) not in (-1, y_pred.ndim - 1):
-        return None  # an option the kernel does not know (added to the generic one since), or a class axis not last
-    return kernel if accepts(y_true, y_pred, options) else None
+def fast_kernel(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+    """Register the decorated function as the NumPy kernel of ``loss`` (a catalog function) on its
+    record. It runs for float32/float64 ``np.ndarray`` inputs, not empty, with the class axis
+    last, whose prepared arrays and options ``accepts(y_true, y_pred, options)`` covers."""
 
+    def covered(y_true, y_pred, options) -> bool:
+        return (
+            type(y_pred) is np.ndarray
+            and type(y_true) is np.ndarray
+            and y_pred.dtype in _FLOATS
+            and y_pred.ndim > 0
+            and y_pred.size > 0
+            and options.get("axis", -1) in (-1, y_pred.ndim - 1)
+            and accepts(y_true, y_pred, options)
+        )
 
-def fast_kernel(name: str, *, accepts: Callable) -> Callable[[Callable], Callable]:
-    """Register the decorated function as the NumPy kernel of loss ``name``; ``accepts(y_true,
-    y_pred, options)`` says which prepared arrays and option values it covers, and its keyword
-    parameters which options."""
-
-    def register(kernel: Callable) -> Callable:
-        option_names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
-        _KERNELS[name] = (kernel, accepts, option_names)
-        return kernel
-
-    return register
+    return loss.fast("numpy", accepts=covered)
 
 
 def _same_shapes(y_true, y_pred, options) -> bool:
@@ -96,22 +87,6 @@ def _labels_and_class_weights(y_true, y_pred, options) -> bool:
 
 def _weights(class_weight, dtype) -> np.ndarray:
     return np.asarray([float(w) for w in class_weight], dtype=dtype)
-
-
-# ----------------------------------------------------------------------------- value checks
-def all_within(x, domain, num_classes: int) -> bool:
-    """True when every value of ``x`` lies in ``domain``, from its min and max (two passes, no
-    temporary arrays; a NaN makes both NaN, so it is never within). False: "not known"."""
-    if type(x) is not np.ndarray:
-        return False
-    if isinstance(domain, Interval) and x.dtype in _FLOATS:
-        low, high = x.min(), x.max()
-        above = low >= domain.low if domain.low_closed else low > domain.low
-        below = high <= domain.high if domain.high_closed else high < domain.high
-        return bool(above and below)
-    if isinstance(domain, ClassIndices) and x.dtype.kind in "iu":
-        return bool(x.min() >= 0 and x.max() < num_classes)
-    return False
 
 
 # ----------------------------------------------------------------------------- elementwise losses
@@ -151,7 +126,7 @@ def _row_sums(block, ones, out) -> None:
         np.sum(block, axis=-1, out=out)
 
 
-@fast_kernel("mean_squared_error", accepts=_same_shapes)
+@fast_kernel(losses.mean_squared_error, accepts=_same_shapes)
 def mean_squared_error(y_true, y_pred):
     """``mean((y_pred - y_true)**2, axis=-1)``."""
 
@@ -162,7 +137,7 @@ def mean_squared_error(y_true, y_pred):
     return _mean_over_last_axis(terms, y_true, y_pred)
 
 
-@fast_kernel("mean_absolute_error", accepts=_same_shapes)
+@fast_kernel(losses.mean_absolute_error, accepts=_same_shapes)
 def mean_absolute_error(y_true, y_pred):
     """``mean(|y_pred - y_true|, axis=-1)``."""
 
@@ -173,7 +148,7 @@ def mean_absolute_error(y_true, y_pred):
     return _mean_over_last_axis(terms, y_true, y_pred)
 
 
-@fast_kernel("huber", accepts=_same_shapes)
+@fast_kernel(losses.huber, accepts=_same_shapes)
 def huber(y_true, y_pred, *, delta=1.0):
     """``mean(0.5 q**2 + delta (|e| - q))``, ``q = min(|e|, delta)``: the generic kernel's form."""
 
@@ -190,7 +165,7 @@ def huber(y_true, y_pred, *, delta=1.0):
     return _mean_over_last_axis(terms, y_true, y_pred, scratch=1)
 
 
-@fast_kernel("log_cosh", accepts=_same_shapes)
+@fast_kernel(losses.log_cosh, accepts=_same_shapes)
 def log_cosh(y_true, y_pred):
     """``log(cosh(e))`` with ``_array.log_cosh``'s two branches: ``|e| + log1p(exp(-2|e|)) - log 2``
     for ``|e| >= 1`` (the softplus without ``np.logaddexp``) and, accurate near 0 where that
@@ -222,7 +197,7 @@ def log_cosh(y_true, y_pred):
     return _mean_over_last_axis(terms, y_true, y_pred, scratch=3)
 
 
-@fast_kernel("poisson", accepts=_same_shapes)
+@fast_kernel(losses.poisson, accepts=_same_shapes)
 def poisson(y_true, y_pred, *, log_input=False):
     """``mean(y_pred - y_true log(y_pred + 1e-7))``; log-rates: ``mean(exp(y_pred) - y_true y_pred)``."""
 
@@ -240,7 +215,7 @@ def poisson(y_true, y_pred, *, log_input=False):
     return _mean_over_last_axis(terms, y_true, y_pred, scratch=1)
 
 
-@fast_kernel("binary_crossentropy", accepts=_same_shapes_and_class_weights(2))
+@fast_kernel(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
 def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """``mean(y w_1 (-log p) + (1 - y) w_0 (-log(1 - p)))`` with the generic kernel's smoothing,
     clipping and weights; from logits ``-log p = softplus(-x)`` and ``-log(1 - p) = softplus(x)``."""
@@ -359,7 +334,7 @@ def _row_totals(rows, ones):
     return total
 
 
-@fast_kernel("categorical_crossentropy", accepts=_same_shapes_and_class_weights(None))
+@fast_kernel(losses.categorical_crossentropy, accepts=_same_shapes_and_class_weights(None))
 def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """``-sum(w y log p)`` over classes with the generic kernel's ``log p`` (log-softmax of logits,
     or rows rescaled to sum 1 and clipped) and its mask (0 where the target is 0).
@@ -425,7 +400,7 @@ def _smoothed(y, label_smoothing: float, classes: int, out):
     return out
 
 
-@fast_kernel("sparse_categorical_crossentropy", accepts=_labels_and_class_weights)
+@fast_kernel(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
 def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
     """``-w[y] log p[y]``: logsumexp minus the label's logit, or ``-log`` of the label's rescaled,
     clipped probability; 0 where the label is ``ignore_class`` or outside ``[0, C)`` (the generic

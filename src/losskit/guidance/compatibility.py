@@ -27,7 +27,7 @@ import math
 import warnings
 from typing import Any
 
-from ..losses._domain import NON_NEGATIVE, REAL, UNIT, Interval, Labels
+from ..losses._domain import NON_NEGATIVE, REAL, UNIT, Interval, Labels, Layout, Target
 from ..losses._spec import LossSpec
 from ..registry import get
 from . import activations as _activations
@@ -97,8 +97,8 @@ def pair_findings(acts: list[Activation], spec: LossSpec, options: dict[str, Any
 
 def y_pred_heads(spec: LossSpec, options: dict[str, Any]) -> list[tuple[str, Any]]:
     """(what, domain) for each part of ``y_pred``: one part, or the means and the variances."""
-    if spec.shapes == "mean_variance":
-        if options.get("log_input"):
+    if spec.layout is Layout.MEAN_VARIANCE:
+        if spec.takes_raw(options):
             return [("means (first half of y_pred)", REAL), ("log-variances (second half of y_pred)", REAL)]
         return [("means (first half of y_pred)", REAL), ("variances (second half of y_pred)", NON_NEGATIVE)]
     return [(_what(spec, options), spec.y_pred_domain(options))]
@@ -113,30 +113,27 @@ def y_pred_text(spec: LossSpec, options: dict[str, Any]) -> str:
 
 
 def _what(spec: LossSpec, options: dict[str, Any]) -> str:
-    if spec.uses_logits(options):
-        if options.get("from_logits"):
+    if spec.takes_raw(options):
+        if spec.raw_option == "from_logits":
             return "y_pred (logits)"
-        return "y_pred (log-probabilities)" if "log_softmax" in spec.final_activations(options) else "y_pred (on the log scale)"
+        return "y_pred (log-probabilities)" if spec.link.name == "log_softmax" else "y_pred (on the log scale)"
     if spec.y_pred_domain(options) == UNIT:
         return "y_pred (probabilities)"
     return "y_pred"
 
 
 def logits_option(spec: LossSpec) -> str | None:
-    """The option that switches ``spec`` to its logits (log-scale) input, if it has one."""
-    if spec.y_pred_logits is None:
-        return None
-    defaults = spec.defaults
-    return next((name for name in ("from_logits", "log_input") if name in defaults), None)
+    """The option that switches ``spec`` to its logits (log-scale) input, if it has one: its link's."""
+    return spec.raw_option
 
 
 # ----------------------------------------------------------------------------- the rules
 def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, declared: tuple[str, ...]) -> Finding:
     rng = act.output
-    logits = spec.uses_logits(options)
+    logits = spec.takes_raw(options)
     log_probabilities = logits and "log_softmax" in declared
     # Probabilities into a logits loss first: its reason is sharper than the range's.
-    if (options.get("from_logits") or log_probabilities) and act.kind == "probability":
+    if logits and (spec.raw_option == "from_logits" or log_probabilities) and act.kind == "probability":
         expected = "log-probabilities" if log_probabilities else "raw logits"
         return Finding(
             "error",
@@ -147,7 +144,7 @@ def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, d
         )
     if not _fits(domain, rng):
         return _range_error(act, spec, options, head, domain)
-    if isinstance(spec.y_true, Labels) and -1.0 in spec.y_true.values and (rng.low >= 0 or rng.high <= 0):
+    if spec.target is Target.SIGNED and (rng.low >= 0 or rng.high <= 0):
         return Finding(
             "error",
             f"{spec.name} reads the sign of y_pred as the class (labels -1 and 1), but {act.name} outputs only {rng}: "
@@ -173,7 +170,7 @@ def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, d
             "use log_softmax.",
             "rows-not-normalised",
         )
-    if act.normalised and "sigmoid" in spec.activations and not logits:
+    if act.normalised and spec.link.name == "logit" and not logits:
         return Finding(
             "warning",
             f"softmax ties the outputs together (they sum to 1), but {spec.name} scores each output on its own: "
@@ -206,7 +203,7 @@ def _head_finding(act: Activation, spec: LossSpec, options, head: str, domain, d
 
 def predicts_distribution(spec: LossSpec) -> bool:
     """Whether ``y_pred`` is a distribution over classes (probabilities from a softmax)."""
-    return "softmax" in spec.activations and spec.y_pred == UNIT
+    return spec.link.activation == "softmax" and spec.y_pred == UNIT
 
 
 def _fits(domain, rng: Interval) -> bool:
@@ -217,8 +214,8 @@ def _fits(domain, rng: Interval) -> bool:
 
 def _compares_classes(spec: LossSpec, options) -> bool:
     """Whether only differences between the classes' ``y_pred`` matter (softmax logits, multi-class margins)."""
-    softmax_logits = spec.uses_logits(options) and predicts_distribution(spec)
-    return softmax_logits or ("margin-based" in spec.properties and "multiclass" in spec.tasks)
+    softmax_logits = spec.takes_raw(options) and predicts_distribution(spec)
+    return softmax_logits or (spec.margin_based and spec.target is Target.ONE_HOT)
 
 
 def _restricts(spec: LossSpec, options, rng: Interval, domain: Interval) -> bool:
@@ -230,14 +227,14 @@ def _restricts(spec: LossSpec, options, rng: Interval, domain: Interval) -> bool
 
 
 def _consequence(spec: LossSpec, options, rng: Interval, head: str) -> str:
-    if spec.shapes == "mean_variance":
+    if spec.layout is Layout.MEAN_VARIANCE:
         return f"the predicted {head.split(' (')[0]} cannot leave {rng}"
-    if options.get("from_logits") and "sigmoid" in spec.activations:
+    if spec.takes_raw(options) and spec.link.name == "logit":
         lo, hi = (1.0 / (1.0 + math.exp(-v)) if math.isfinite(v) else float(v > 0) for v in (rng.low, rng.high))
         return f"the predicted probabilities stay within [{lo:.3g}, {hi:.3g}]"
     if _compares_classes(spec, options):
         return "bounded values cap the differences between classes, so the predicted distribution or margin cannot get large"
-    if spec.uses_logits(options):
+    if spec.takes_raw(options):
         return "the predicted means (exp of y_pred) cannot cover every value the targets take"
     if set(spec.tasks) & {"regression", "counts", "reinforcement"} and spec.y_pred != UNIT:
         return f"predictions cannot reach targets outside {rng}, so this only fits targets scaled into it"
@@ -262,7 +259,7 @@ def _range_error(act: Activation, spec: LossSpec, options, head: str, domain) ->
             reason += ": values above 1 are not probabilities"
     expected = " or ".join(spec.final_activations(options))
     option = logits_option(spec)
-    if option and not spec.uses_logits(options) and _fits(spec.y_pred_logits, rng):
+    if option and not spec.takes_raw(options) and _fits(spec.link.raw_domain, rng):
         other = spec.final_activations({option: True})
         if act.name in other:
             return Finding(

@@ -30,7 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from ..losses._domain import UNIT, Interval, Labels
+from .._array import numpy_namespace
+from ..losses._domain import UNIT, Interval, Layout, Target
+from ..losses._prepare import move_class_axis
 from ..losses._spec import LossSpec
 from ..registry import available, get
 from .compatibility import predicts_distribution
@@ -86,22 +88,21 @@ def _numbers(name: str, arg: str, x: Any) -> np.ndarray:
 
 def _class_axis_last(spec: LossSpec, options, yt, yp):
     axis = options.get("axis", -1)
-    if axis in (-1, yp.ndim - 1) or not -yp.ndim <= axis < yp.ndim:
-        return yt, yp
-    yp_moved = np.moveaxis(yp, axis, -1)
-    return (np.moveaxis(yt, axis, -1) if yt.ndim == yp.ndim else yt), yp_moved
+    if not -yp.ndim <= axis < yp.ndim:
+        return yt, yp  # the loss itself reports the bad axis
+    return move_class_axis(yt, yp, axis, spec.layout, numpy_namespace())
+
+
+#: Which checks read the data of a loss, by its target layout.
+_BY_TARGET = {Target.ONE_HOT: "one-hot", Target.BINARY: "binary", Target.SIGNED: "signed"}
 
 
 def _layout(spec: LossSpec) -> str:
-    if spec.shapes == "labels":
+    if spec.layout is Layout.LABELS:
         return "sparse"
-    if "needs one-hot labels" in spec.properties:
-        return "one-hot"
-    if "sigmoid" in spec.activations:
-        return "binary"
-    if isinstance(spec.y_true, Labels) and -1.0 in spec.y_true.values:
-        return "signed"
-    if spec.shapes == "mean_variance":
+    if spec.target in _BY_TARGET:
+        return _BY_TARGET[spec.target]
+    if spec.layout is Layout.MEAN_VARIANCE:
         return "mean-variance"
     if predicts_distribution(spec):
         return "distribution"
@@ -228,7 +229,7 @@ def _mean_variance(loss, yt, yp) -> list[Finding]:
     d = yp.shape[-1] // 2
     means, spread = yp[..., :d], yp[..., d:]
     findings = []
-    if not options.get("log_input") and spread.min() < 0:
+    if not spec.takes_raw(options) and spread.min() < 0:
         findings.append(Finding(
             "error",
             f"the variances (second half of y_pred) of {name} must be >= 0; got {_range(spread)}: are these log-variances?",
@@ -267,7 +268,7 @@ def _values(loss, yt, yp) -> list[Finding]:
         ))  # fmt: skip
     domain = spec.y_pred_domain(options)
     if isinstance(domain, Interval) and yp.size and not _inside(yp, domain):
-        option = "log_input" if "log_input" in spec.defaults and not options.get("log_input") else None
+        option = "log_input" if spec.raw_option == "log_input" and not spec.takes_raw(options) else None
         fix = f"pass log_input=True (lk.get({spec.name!r}, log_input=True)) if y_pred is on the log scale" if option else "constrain the model's output"
         findings.append(Finding(
             "error",
@@ -275,7 +276,7 @@ def _values(loss, yt, yp) -> list[Finding]:
             f"{fix}, or end the model with {' or '.join(spec.final_activations(options))}.",
             "y-pred-out-of-domain",
         ))  # fmt: skip
-    if spec.name == "mean_absolute_percentage_error" and yt.size:
+    if spec.divides_by_target and yt.size:
         zeros = int((np.abs(yt) < 1e-7).sum())
         if zeros:
             findings.append(Finding(
@@ -330,7 +331,7 @@ def _rows_sum_to_one(name: str, arg: str, x: np.ndarray, fix: str) -> list[Findi
 def _binary_pred(name, spec, options, yp) -> list[Finding]:
     if not yp.size:
         return []
-    if options.get("from_logits"):
+    if spec.takes_raw(options):
         if yp.size > 1 and yp.min() >= 0 and yp.max() <= 1:
             return [Finding(
                 "warning",
@@ -353,7 +354,7 @@ def _binary_pred(name, spec, options, yp) -> list[Finding]:
 def _distribution_pred(name, spec, options, yp) -> list[Finding]:
     if yp.ndim == 0 or not yp.size:
         return []
-    option = "from_logits" if "from_logits" in spec.defaults else "log_input"
+    option = spec.raw_option or "from_logits"
     looks_normalised = yp.min() >= 0 and yp.max() <= 1 and bool(np.all(np.abs(yp.sum(axis=-1) - 1.0) <= ROW_SUM_TOLERANCE))
     if options.get(option):
         findings = []
@@ -386,7 +387,7 @@ def _superlinear(loss) -> bool:
     loss gives 10, Huber and log-cosh about 13 to 15, the squared error 100)."""
     target = np.ones((2, 1))
     errors = np.array([[2.0], [20.0]])
-    y_pred = np.concatenate([target + errors, np.ones_like(target)], axis=-1) if loss.spec.shapes == "mean_variance" else target + errors
+    y_pred = np.concatenate([target + errors, np.ones_like(target)], axis=-1) if loss.spec.layout is Layout.MEAN_VARIANCE else target + errors
     small, large = np.asarray(loss.values(target, y_pred), dtype=np.float64)
     return bool(large > 15.0 * small)
 
@@ -421,12 +422,12 @@ def _imbalance(name, spec, options, counts: np.ndarray, column: int | None = Non
     where = f" in output {column}" if column is not None else ""
     which = int(np.argmin(counts))
     share = f"class {which}{where} has {rarest} of {total} samples ({rarest / total:.1%}), the largest class {largest}"
-    handled = "focal" in spec.name or options.get("class_weight") is not None or options.get("apply_class_balancing")
+    handled = spec.counters_imbalance or options.get("class_weight") is not None or options.get("apply_class_balancing")
     if handled:
         return [Finding("info", f"The classes are imbalanced: {share}; {name} already counters it (focal term or class weights).",
                         None, "class-imbalance")]  # fmt: skip
     balanced = [round(total / (len(counts) * max(int(c), 1)), 3) for c in counts]
-    binary = "sigmoid" in spec.activations or (len(counts) == 2 and spec.shapes != "labels")
+    binary = spec.target is Target.BINARY or (len(counts) == 2 and spec.layout is not Layout.LABELS)
     focal = "binary_focal_crossentropy" if binary else "categorical_focal_crossentropy"
     weights = f"class_weight={balanced}" if "class_weight" in spec.defaults else f"sample weights n / (k * count) per class ({balanced})"
     return [Finding(

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..losses._domain import Interval, Labels
+from ..losses._domain import Interval, Layout, Target
+from ..losses._link import LOGIT
 from ..registry import get
 from .compatibility import predicts_distribution
 
@@ -75,10 +76,10 @@ def kinds(loss: Any) -> tuple[str, ...]:
         return ("residual",)
     if "similarity" in spec.tasks:
         return ("angle",)
-    if "margin-based" in spec.properties:
+    if spec.margin_based:
         return ("margin",)
-    if predicts_distribution(spec) or "sigmoid" in spec.activations:
-        return ("margin", "probability") if spec.uses_logits(loss.options) else ("probability", "margin")
+    if predicts_distribution(spec) or spec.link.name == "logit":
+        return ("margin", "probability") if spec.takes_raw(loss.options) else ("probability", "margin")
     return ("residual",)
 
 
@@ -135,73 +136,51 @@ def _grid(loss, kind: str) -> tuple[float, float]:
     if kind == "margin":
         return -3.0, 3.0
     spec = loss.spec
-    if spec is None or spec.shapes == "mean_variance":
+    if spec is None or spec.layout is Layout.MEAN_VARIANCE:
         return -3.0, 3.0
     # Predictions must stay in the domain (log-scale ones, exp(y_pred), are positive): stay clear of
     # its edge, where log-based losses blow up.
-    domain = Interval(0.0, math.inf) if spec.uses_logits(loss.options) else spec.y_pred_domain(loss.options)
+    domain = Interval(0.0, math.inf) if spec.takes_raw(loss.options) else spec.y_pred_domain(loss.options)
     low = domain.low - TARGET + 0.05 if isinstance(domain, Interval) and domain.low > TARGET - 3.0 else -3.0
     return low, 3.0
 
 
 def _layout(loss, kind: str) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """x -> (y_true, y_pred): one row per grid point, the layout the loss's shapes expect."""
+    """x -> (y_true, y_pred): one row per grid point, in the layout the loss's record declares;
+    a loss that takes raw outputs gets the prediction through its link (``loss.link``)."""
     spec = loss.spec
     if kind == "angle":
         return lambda x: (np.tile([1.0, 0.0], (x.size, 1)), np.stack([np.cos(x), np.sin(x)], axis=1))
+    raw = spec is not None and spec.takes_raw(loss.options)
+    to_raw = (lambda prediction: np.asarray(loss.link(prediction))) if raw else (lambda prediction: prediction)
     if kind == "residual":
-        if spec is not None and spec.shapes == "mean_variance":
-            spread = 0.0 if loss.options.get("log_input") else 1.0  # unit variance
-            return lambda x: (np.full((x.size, 1), TARGET), np.stack([TARGET + x, np.full_like(x, spread)], axis=1))
-        if spec is not None and spec.uses_logits(loss.options):  # y_pred is the log of the prediction
-            return lambda x: (np.full((x.size, 1), TARGET), np.log(TARGET + x)[:, None])
-        return lambda x: (np.full((x.size, 1), TARGET), (TARGET + x)[:, None])
-    logits = spec.uses_logits(loss.options)
-    if isinstance(spec.y_true, Labels) and -1.0 in spec.y_true.values:  # signed labels: the margin is y * score
+        if spec is not None and spec.layout is Layout.MEAN_VARIANCE:  # unit variance
+            return lambda x: (np.full((x.size, 1), TARGET), to_raw(np.stack([TARGET + x, np.ones_like(x)], axis=1)))
+        return lambda x: (np.full((x.size, 1), TARGET), to_raw((TARGET + x)[:, None]))
+    if spec.target is Target.SIGNED:  # signed labels: the margin is y * score
         return lambda x: (np.ones((x.size, 1)), x[:, None])
-    if not predicts_distribution(spec) and "sigmoid" in spec.activations:  # one output per label
-        to_pred = _binary_logit if logits else _binary_probability
-        return lambda x: (np.ones((x.size, 1)), to_pred(x, kind)[:, None])
-    to_pred = _two_class_scores
+    if not predicts_distribution(spec) and spec.link.name == "logit":  # one output per label
+        return lambda x: (np.ones((x.size, 1)), to_raw(_true_class_probability(x, kind)[:, None]))
     if predicts_distribution(spec):
-        to_pred = _two_class_log_probabilities if loss.options.get("log_input") else _two_class_logits if logits else _two_class_probabilities
-    if spec.shapes == "labels":
-        return lambda x: (np.zeros(x.size), to_pred(x, kind))
-    return lambda x: (np.tile([1.0, 0.0], (x.size, 1)), to_pred(x, kind))
+        to_pred = lambda x: to_raw(_two_class_probabilities(x, kind))  # noqa: E731
+    else:
+        to_pred = _two_class_scores
+    if spec.layout is Layout.LABELS:
+        return lambda x: (np.zeros(x.size), to_pred(x))
+    return lambda x: (np.tile([1.0, 0.0], (x.size, 1)), to_pred(x))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -x))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
-
-
-def _binary_probability(x, kind):
-    return x if kind == "probability" else _sigmoid(x)
-
-
-def _binary_logit(x, kind):
-    return _logit(x) if kind == "probability" else x
+def _true_class_probability(x, kind):
+    """The probability of the true class at grid point ``x``: ``x`` itself, or the sigmoid of the margin."""
+    return x if kind == "probability" else np.asarray(LOGIT.inverse(x))
 
 
 def _two_class_probabilities(x, kind):
-    p = _binary_probability(x, kind)
+    p = _true_class_probability(x, kind)
     return np.stack([p, 1.0 - p], axis=1)
 
 
-def _two_class_logits(x, kind):
-    z = _binary_logit(x, kind)
-    return np.stack([z, np.zeros_like(z)], axis=1)
-
-
-def _two_class_log_probabilities(x, kind):
-    z = _binary_logit(x, kind)
-    return np.stack([-np.logaddexp(0.0, -z), -np.logaddexp(0.0, z)], axis=1)
-
-
-def _two_class_scores(x, kind):
+def _two_class_scores(x):
     return np.stack([x, np.zeros_like(x)], axis=1)
 
 

@@ -4,15 +4,15 @@ metric callables both libraries accept.
 XGBoost and LightGBM predict raw margins ``F(x)``, any real number, one per row or one per class
 (target) per row. A loss meets them in its margin form:
 
-- ``from_logits=True`` for the crossentropies, the focal losses and ``policy_gradient``
-  (``sigmoid``/``softmax`` of the margin is the probability);
-- ``log_input=True`` for ``poisson`` and ``tweedie`` (the margin is the log of the mean, XGBoost's
-  ``count:poisson``/``reg:tweedie`` link);
+- a loss with a raw-output form gets its link's option (``loss.link.option``): ``from_logits=True``
+  for the crossentropies, the focal losses and ``policy_gradient`` (the sigmoid or softmax of the
+  margin is the probability), ``log_input=True`` for ``poisson`` and ``tweedie`` (the margin is the
+  log of the mean, XGBoost's ``count:poisson``/``reg:tweedie`` link);
 - every other loss as it is: regression losses compare the margin with the target, ``hinge`` and
   ``squared_hinge`` read it as a score with labels {0, 1} (0 read as -1) or {-1, 1}.
 
-``gaussian_nll`` (two predictions per target) and ``kl_divergence`` (normalised log-probabilities)
-have no margin form and raise ValueError. A custom loss (a callable, a registered loss) is used as
+A loss whose record has two predictions per target (``gaussian_nll``) or a bounded raw form
+(``kl_divergence``: normalised log-probabilities) has no margin form and raises ValueError. A custom loss (a callable, a registered loss) is used as
 it is and differentiated by PyTorch.
 
 Rows and labels: one margin per row is a sample of width 1; ``(n, k)`` margins are ``n`` samples
@@ -30,26 +30,39 @@ Hessian is floored at 1e-16, so give it a loss that is convex in the margin.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core import Loss
 from ..derivatives import HESSIAN_FLOOR
+from ..losses._domain import Layout, Target
 from ..registry import get
 
-#: Options that put a loss's ``y_pred`` on the margin scale, as the loss names them.
-MARGIN_OPTIONS = ("from_logits", "log_input")
-
-#: Built-in losses without a margin form, and why.
+#: Why a built-in loss has no margin form, by what its record says.
 NO_MARGIN_FORM = {
-    "gaussian_nll": (
+    "mean_variance": (
         "it predicts two values per target (a mean and a variance), which a boosted model with one "
         "margin per target does not produce"
     ),
-    "kl_divergence": (
-        "its log_input form takes normalised log-probabilities, which raw margins are not; use "
-        "categorical_crossentropy with the same soft targets (from logits its gradient is the KL divergence's)"
+    "bounded_raw": (
+        "its raw form takes values in a bounded range ({domain}: e.g. normalised log-probabilities), which raw "
+        "margins are not; use a loss whose link is a logit or softmax (categorical_crossentropy with the same soft "
+        "targets has the KL divergence's gradient from logits)"
     ),
 }
+
+
+def no_margin_form(spec) -> str | None:
+    """Why the loss of record ``spec`` cannot meet raw margins, or None when it can."""
+    if spec is None or not spec.native:
+        return None
+    if spec.layout is Layout.MEAN_VARIANCE:
+        return NO_MARGIN_FORM["mean_variance"]
+    domain = spec.link.raw_domain if spec.raw_option else None
+    if domain is not None and not (domain.low == -math.inf and domain.high == math.inf):
+        return NO_MARGIN_FORM["bounded_raw"].format(domain=domain)
+    return None
 
 
 class MarginLoss:
@@ -61,22 +74,23 @@ class MarginLoss:
 
     def __init__(self, loss, options: dict, *, caller: str):
         self.caller = caller
-        for key in MARGIN_OPTIONS:
-            if options.get(key) is False:
-                raise ValueError(
-                    f"{caller}: {_name_of(loss)}: `{key}` must be True (or left out); got False. Gradient "
-                    f"boosting predicts raw margins, so the loss reads them as "
-                    f"{'logits' if key == 'from_logits' else 'logs of the mean'}"
-                )
         loss = get(loss, **options)
-        if loss.spec is not None and loss.spec.native and loss.name in NO_MARGIN_FORM:
-            raise ValueError(f"{caller}: {loss.name} cannot be a gradient-boosting objective: {NO_MARGIN_FORM[loss.name]}")
-        margin_form = {key: True for key in MARGIN_OPTIONS if key in loss.options}
+        spec = loss.spec
+        option = spec.raw_option if spec is not None else None
+        if option is not None and options.get(option) is False:
+            raise ValueError(
+                f"{caller}: {loss.name}: `{option}` must be True (or left out); got False. Gradient "
+                f"boosting predicts raw margins, so the loss reads them through its {spec.link.name} link"
+            )
+        reason = no_margin_form(spec)
+        if reason is not None:
+            raise ValueError(f"{caller}: {loss.name} cannot be a gradient-boosting objective: {reason}")
+        margin_form = {option: True} if option is not None else {}
         self.loss: Loss = get(loss, reduction="mean_with_sample_weight", **margin_form)
         self.name = self.loss.name
-        spec = self.loss.spec
-        self.sparse = spec is not None and spec.shapes == "labels"
-        self.multiclass = spec is not None and "multiclass" in spec.tasks
+        self.spec = spec
+        self.sparse = spec is not None and spec.layout is Layout.LABELS
+        self.multiclass = spec is not None and spec.target in (Target.ONE_HOT, Target.CLASS_INDICES)
         self.analytic = spec is not None and spec.gradient_hessian is not None
 
     def arrange(self, labels, margins):

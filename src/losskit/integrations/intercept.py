@@ -5,11 +5,14 @@ LightGBM at 0), so the first trees spend themselves on the mean. :func:`optimal_
 
     c* = argmin_c  sum_i w_i loss(y_i, c)        (c: one margin, or one per class / target)
 
-1. from a closed form where the loss has one: the weighted mean (MSE, log-cosh), median (MAE,
-   Huber), quantile (pinball), median with weights ``w/|y|`` (MAPE), ``expm1`` of the mean of
-   ``log1p(y)`` (MSLE), ``log`` of the mean (Poisson, Tweedie), ``logit`` of the mean
-   (crossentropy, focal), ``log`` of the class frequencies (categorical losses), the majority
-   sign (hinge), ``2p - 1`` (squared hinge), the mean unit vector (cosine); zeros otherwise;
+1. from the closed form the loss's record names (``spec.intercept``, an
+   :class:`~losskit.losses._domain.Intercept`): by default the link of the weighted mean
+   (scikit-learn's ``fit_intercept_only``: the mean for MSE and log-cosh, ``log`` of the mean for
+   Poisson and Tweedie, ``logit`` of the mean for the crossentropies and focal losses, ``log`` of
+   the class frequencies for the categorical ones); else the median (MAE, Huber, TD), the
+   quantile (pinball), the median with weights ``w/|y|`` (MAPE), ``expm1`` of the mean of
+   ``log1p(y)`` (MSLE), the majority sign (hinge), ``2p - 1`` (squared hinge), the mean unit
+   vector (cosine), or zeros;
 2. Newton's method on ``c`` with the summed gradient and Hessian diagonal of the loss (the exact
    Hessian where its sum is positive, else the positive surrogate), each step halved until the
    objective decreases (Armijo's rule), which reaches the minimum of a smooth loss and leaves an
@@ -28,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._array import EPSILON
+from ..losses._domain import Intercept
 from ..registry import get
 from ._margin import MarginLoss, weights_or_none
 
@@ -62,8 +66,8 @@ def optimal_constant(margin_loss: MarginLoss, y, sample_weight=None, *, num_clas
         _, surrogate = margin_loss.derivatives(y_true, _rows(c, n), weights)
         return grad, np.where(hess > 0, hess, surrogate.sum(axis=0))
 
-    start = _START.get(margin_loss.name, _zeros) if margin_loss.analytic else _zeros
-    c = np.asarray(start(y_true, w, k, margin_loss.loss.options), dtype=np.float64).reshape(k)
+    start = _START[margin_loss.spec.intercept] if margin_loss.analytic else _zeros
+    c = np.asarray(start(y_true, w, k, margin_loss.loss), dtype=np.float64).reshape(k)
     f = objective(c)
     for _ in range(MAX_STEPS):
         grad, hess = derivatives(c)
@@ -127,7 +131,7 @@ def _outputs(margin_loss: MarginLoss, y, num_class: int | None) -> int:
 
 # ----------------------------------------------------------------------------- closed forms
 # Each takes the arranged labels ((n, k), or (n,) class indices), the weights (n,), k and the
-# loss's options, and returns the start (k,).
+# loss (in margin form), and returns the start (k,).
 def _weighted_mean(y, w):
     return (w @ y.reshape(len(w), -1)) / w.sum()
 
@@ -150,7 +154,7 @@ def _weighted_quantile(y, w, q: float):
 
 
 def _class_frequencies(y, w, k, options):
-    """Weighted share of each class: ``y`` one-hot/soft rows, or class indices (ignored labels left out)."""
+    """Weighted share of each class: ``y`` one-hot/soft rows (or values), or class indices (ignored labels left out)."""
     if y.ndim == 1:
         keep = np.ones_like(y, dtype=bool) if options.get("ignore_class") is None else y != options["ignore_class"]
         counts = np.bincount(y[keep].astype(np.int64), weights=w[keep], minlength=k)
@@ -164,77 +168,59 @@ def _signed_shares(y, w):
     return w @ positive, w @ ~positive
 
 
-def _mean(y, w, k, options):
-    return _weighted_mean(y, w)
+def _link_of_mean(y, w, k, loss):
+    """The loss's link of the weighted mean (class shares for class indices), the mean clipped
+    into the range where the link is finite."""
+    low, high = loss.link.prediction_range
+    return np.asarray(loss.link(np.clip(_class_frequencies(y, w, k, loss.options), low, high)))
 
 
-def _median(y, w, k, options):
+def _median(y, w, k, loss):
     return _weighted_quantile(y, w, 0.5)
 
 
-def _quantile(y, w, k, options):
-    return _weighted_quantile(y, w, options["quantile"])
+def _quantile(y, w, k, loss):
+    return _weighted_quantile(y, w, loss.options["quantile"])
 
 
-def _mape_median(y, w, k, options):
+def _percentage_median(y, w, k, loss):
     return _weighted_quantile(y, w[:, None] / np.maximum(np.abs(y), EPSILON), 0.5)
 
 
-def _log1p_mean(y, w, k, options):
+def _log1p_mean(y, w, k, loss):
     return np.expm1(_weighted_mean(np.log1p(y), w))
 
 
-def _log_mean(y, w, k, options):
-    return np.log(np.maximum(_weighted_mean(y, w), EPSILON))
-
-
-def _logit_mean(y, w, k, options):
-    p = np.clip(_weighted_mean(y, w), EPSILON, 1.0 - EPSILON)
-    return np.log(p) - np.log1p(-p)
-
-
-def _log_frequencies(y, w, k, options):
-    return np.log(np.maximum(_class_frequencies(y, w, k, options), EPSILON))
-
-
-def _majority_sign(y, w, k, options):
+def _majority_sign(y, w, k, loss):
     positive, negative = _signed_shares(y, w)
     return np.sign(positive - negative)
 
 
-def _signed_mean(y, w, k, options):
+def _signed_mean(y, w, k, loss):
     positive, negative = _signed_shares(y, w)
     return (positive - negative) / np.maximum(positive + negative, EPSILON)
 
 
-def _mean_direction(y, w, k, options):
+def _mean_direction(y, w, k, loss):
     norms = np.linalg.norm(y, axis=-1, keepdims=True)
     direction = w @ (y / np.where(norms > 0, norms, 1.0))
     length = np.linalg.norm(direction)
     return direction / length if length > 0 else direction
 
 
-def _zeros(y, w, k, options):
+def _zeros(y, w, k, loss):
     return np.zeros(k)
 
 
+#: The closed form of each intercept rule a record can name.
 _START = {
-    "mean_squared_error": _mean,
-    "mean_absolute_error": _median,
-    "mean_absolute_percentage_error": _mape_median,
-    "mean_squared_logarithmic_error": _log1p_mean,
-    "huber": _median,
-    "log_cosh": _mean,
-    "quantile": _quantile,
-    "temporal_difference": _median,
-    "poisson": _log_mean,
-    "tweedie": _log_mean,
-    "binary_crossentropy": _logit_mean,
-    "binary_focal_crossentropy": _logit_mean,
-    "hinge": _majority_sign,
-    "squared_hinge": _signed_mean,
-    "categorical_crossentropy": _log_frequencies,
-    "sparse_categorical_crossentropy": _log_frequencies,
-    "categorical_focal_crossentropy": _log_frequencies,
-    "cosine_similarity": _mean_direction,
+    Intercept.LINK_OF_MEAN: _link_of_mean,
+    Intercept.MEDIAN: _median,
+    Intercept.QUANTILE: _quantile,
+    Intercept.PERCENTAGE_MEDIAN: _percentage_median,
+    Intercept.LOG1P_MEAN: _log1p_mean,
+    Intercept.MAJORITY_SIGN: _majority_sign,
+    Intercept.SIGNED_MEAN: _signed_mean,
+    Intercept.MEAN_DIRECTION: _mean_direction,
+    Intercept.ZERO: _zeros,
 }

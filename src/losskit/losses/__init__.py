@@ -1,4 +1,5 @@
-"""The catalog: one module per family of losses, each loss a small definition with its formula.
+"""The catalog: one module per family of losses, each loss a small definition with its formula,
+its record (:mod:`._spec`) and its derivatives, side by side.
 
 Every function here takes ``(y_true, y_pred, **options)`` arrays of any array-API library
 (NumPy, PyTorch, JAX, ...) and returns per-sample values (the last axis reduced) in the same
@@ -6,16 +7,9 @@ namespace, device and floating dtype.
 """
 
 from ._spec import CATALOG, LossSpec
-from .classification import (
-    binary_crossentropy,
-    binary_focal_crossentropy,
-    categorical_crossentropy,
-    categorical_focal_crossentropy,
-    categorical_hinge,
-    hinge,
-    sparse_categorical_crossentropy,
-    squared_hinge,
-)
+from .crossentropy import binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy
+from .focal import binary_focal_crossentropy, categorical_focal_crossentropy
+from .hinge import categorical_hinge, hinge, squared_hinge
 from .probabilistic import gaussian_nll, kl_divergence, poisson, tweedie
 from .regression import (
     huber,

@@ -2,6 +2,11 @@
 
 ``log_input=True`` means ``y_pred`` is on the log scale (log-rate, log-mean, log-probability,
 log-variance): the form a linear final layer produces and the stable one to train.
+
+Each value kernel has its gradient and Hessian diagonal below it. Surrogates here are Fisher
+information: the exact Hessian with ``y_true`` replaced by its expectation under the predicted
+distribution. It is positive, equals the exact Hessian at the optimum, and is what Fisher scoring
+(and XGBoost's ``count:poisson`` on the log scale) uses.
 """
 
 from __future__ import annotations
@@ -9,7 +14,8 @@ from __future__ import annotations
 import math
 
 from .._array import EPSILON, xlogy
-from ._domain import LOG_PROBABILITY, NON_NEGATIVE, POSITIVE, REAL, UNIT
+from ._domain import NON_NEGATIVE, POSITIVE, REAL, UNIT, Intercept, Layout, Target
+from ._link import LOG, LOG_SOFTMAX, LOG_VARIANCE
 from ._spec import POSITIVE_NUMBER, Check, define
 
 
@@ -18,7 +24,8 @@ from ._spec import POSITIVE_NUMBER, Check, define
     tasks=("counts",),
     y_true=NON_NEGATIVE,
     y_pred=NON_NEGATIVE,
-    y_pred_logits=REAL,
+    target=Target.NON_NEGATIVE,
+    link=LOG,
     activations=("exponential", "softplus", "relu"),
     properties=("probabilistic", "for counts and rates"),
     formula="mean(y_pred - y_true log(y_pred + eps)); log_input: mean(exp(y_pred) - y_true y_pred)",
@@ -37,15 +44,31 @@ def poisson(y_true, y_pred, *, log_input=False, xp):
     return xp.mean(y_pred - y_true * xp.log(y_pred + EPSILON), axis=-1)
 
 
+@poisson.derivatives(
+    surrogate="Fisher 1 / (d (y_pred + 1e-7)); the exact Hessian y / (d mu^2) is 0 at zero counts (log_input: exact)",
+)
+def _poisson_derivatives(y_true, y_pred, *, log_input, surrogate, xp):
+    """Rates ``mu``: ``g = (1 - y / (mu + 1e-7)) / d``, ``h = y / (d (mu + 1e-7)^2)``.
+    Log-rates ``x``: ``g = (exp(x) - y) / d``, ``h = exp(x) / d``."""
+    d = y_pred.shape[-1]
+    if log_input:
+        rate = xp.exp(y_pred)
+        return (rate - y_true) / d, rate / d
+    shifted = y_pred + EPSILON
+    hess = 1.0 / shifted if surrogate else y_true / xp.square(shifted)
+    return (1.0 - y_true / shifted) / d, hess / d
+
+
 @define(
     name="kl_divergence",
     aliases=("kld", "kullback_leibler_divergence"),
     tasks=("distribution",),
     y_true=UNIT,
     y_pred=UNIT,
-    y_pred_logits=LOG_PROBABILITY,
+    target=Target.DISTRIBUTION,
+    link=LOG_SOFTMAX,
+    intercept=Intercept.ZERO,
     activations=("softmax",),
-    activations_logits=("log_softmax",),
     properties=("probabilistic", "asymmetric"),
     formula="sum(y_true log(y_true / y_pred)), both clipped to [eps, 1]; log_input: sum(y_true (log y_true - y_pred))",
     latex=r"\sum_c y_c \log\frac{y_c}{\hat y_c}",
@@ -67,6 +90,23 @@ def kl_divergence(y_true, y_pred, *, log_input=False, xp):
     return xp.sum(p * xp.log(p / q), axis=-1)
 
 
+@kl_divergence.derivatives(
+    surrogate="log_input: exp(y_pred), the Hessian of the unnormalised KL sum(p log(p/q) - p + q) in log q "
+    "(the exact Hessian is 0: the loss is linear in log-probabilities); probabilities: exact",
+)
+def _kl_divergence_derivatives(y_true, y_pred, *, log_input, surrogate, xp):
+    """Probabilities ``q`` (clipped to [1e-7, 1], ``p`` likewise): ``g = -p / q``, ``h = p / q^2``,
+    both 0 where ``q`` is clipped. Log-probabilities: ``g = -p``, ``h = 0``. A sum: no ``1/d``."""
+    if log_input:
+        hess = xp.exp(y_pred) if surrogate else xp.zeros_like(y_pred)
+        return -y_true, hess
+    p = xp.clip(y_true, min=EPSILON, max=1.0)
+    q = xp.clip(y_pred, min=EPSILON, max=1.0)
+    inside = xp.logical_and(y_pred >= EPSILON, y_pred <= 1.0)
+    zero = xp.zeros_like(y_pred)
+    return xp.where(inside, -p / q, zero), xp.where(inside, p / xp.square(q), zero)
+
+
 TWEEDIE_POWER = Check(lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v < 2, "a number in [1, 2)")
 
 
@@ -75,7 +115,8 @@ TWEEDIE_POWER = Check(lambda v: isinstance(v, int | float) and not isinstance(v,
     tasks=("counts", "regression"),
     y_true=NON_NEGATIVE,
     y_pred=POSITIVE,
-    y_pred_logits=REAL,
+    target=Target.NON_NEGATIVE,
+    link=LOG,
     activations=("exponential", "softplus"),
     properties=("probabilistic", "for zero-inflated non-negative targets"),
     formula="mean(2 (y^(2-p) / ((1-p)(2-p)) - y mu^(1-p) / (1-p) + mu^(2-p) / (2-p))); p=1: Poisson deviance",
@@ -100,20 +141,43 @@ def tweedie(y_true, y_pred, *, power=1.5, log_input=False, xp):
     return xp.mean(deviance, axis=-1)
 
 
+@tweedie.derivatives(
+    surrogate="Fisher 2 mu^-power / d for means mu (the exact Hessian is negative where mu > power y / (power - 1), "
+    "and 0 at zero counts for power 1); log_input: exact (positive)",
+)
+def _tweedie_derivatives(y_true, y_pred, *, power, log_input, surrogate, xp):
+    """Means ``mu``: ``g = 2 mu^-p (mu - y) / d``, ``h = 2 mu^(-p-1) (p y + (1 - p) mu) / d``.
+    Log-means ``x`` (``mu = exp(x)``): ``g = 2 (mu^(2-p) - y mu^(1-p)) / d``,
+    ``h = 2 ((2 - p) mu^(2-p) + (p - 1) y mu^(1-p)) / d``: positive, XGBoost's ``reg:tweedie``."""
+    d = y_pred.shape[-1]
+    log_mu = y_pred if log_input else xp.log(y_pred)
+    mu_1 = xp.exp((1.0 - power) * log_mu)
+    if log_input:
+        mu_2 = xp.exp((2.0 - power) * log_mu)
+        grad = 2.0 * (mu_2 - y_true * mu_1)
+        return grad / d, 2.0 * ((2.0 - power) * mu_2 + (power - 1.0) * y_true * mu_1) / d
+    mu_0 = xp.exp(-power * log_mu)
+    grad = 2.0 * (mu_1 - y_true * mu_0)
+    if surrogate:
+        return grad / d, 2.0 * mu_0 / d
+    return grad / d, 2.0 * mu_0 * (power * y_true / y_pred + (1.0 - power)) / d
+
+
 @define(
     name="gaussian_nll",
     aliases=("gaussian_negative_log_likelihood",),
     tasks=("regression",),
     y_true=REAL,
     y_pred=REAL,
-    y_pred_logits=REAL,  # log_input=True: log-variances, so a plain linear head fits
+    target=Target.REAL,
+    link=LOG_VARIANCE,  # log_input=True: log-variances, so a plain linear head fits
+    intercept=Intercept.ZERO,
     activations=("linear+softplus",),
-    activations_logits=("linear",),
     properties=("probabilistic", "predicts uncertainty", "heteroscedastic"),
     formula="mean(0.5 (log var + (y - mean)^2 / var)) [+ 0.5 log(2 pi) if full]",
     latex=r"\frac{1}{d}\sum_j \tfrac12\Big(\log\sigma_j^2 + \frac{(y_j-\mu_j)^2}{\sigma_j^2}\Big)",
     references=("https://pytorch.org/docs/stable/generated/torch.nn.GaussianNLLLoss.html",),
-    shapes="mean_variance",
+    layout=Layout.MEAN_VARIANCE,
     checks={"epsilon": POSITIVE_NUMBER},
 )
 def gaussian_nll(y_true, y_pred, *, log_input=False, full=False, epsilon=1e-6, xp):
@@ -134,3 +198,37 @@ def gaussian_nll(y_true, y_pred, *, log_input=False, full=False, epsilon=1e-6, x
     if full:
         loss = loss + 0.5 * math.log(2.0 * math.pi)
     return xp.mean(loss, axis=-1)
+
+
+@gaussian_nll.derivatives(
+    surrogate="Fisher for the variances, 1 / (2 d var^2) (log_input: 1 / (2 d)); the exact Hessian in the variance "
+    "is negative where (y - mean)^2 < var / 2; means: exact",
+)
+def _gaussian_nll_derivatives(y_true, y_pred, *, log_input, full, epsilon, surrogate, xp):
+    """Means ``m``, variances ``v`` (clamped at ``epsilon``; 0 derivative where clamped), ``r = m - y``:
+    ``g_m = r / (d v)``, ``h_m = 1 / (d v)``, ``g_v = (1/v - r^2/v^2) / (2d)``,
+    ``h_v = (2 r^2 / v^3 - 1 / v^2) / (2d)``. Log-variances ``s``: ``g_s = (1 - r^2 e^-s) / (2d)``,
+    ``h_s = r^2 e^-s / (2d)``. Returns ``y_pred``'s layout: means' derivatives, then the variances'."""
+    d = y_true.shape[-1]
+    mean, spread = y_pred[..., :d], y_pred[..., d:]
+    residual = mean - y_true
+    zero = xp.zeros_like(spread)
+    if log_input:
+        floor = math.log(epsilon)
+        inside = spread >= floor
+        precision = xp.exp(-xp.clip(spread, min=floor))
+        scaled = xp.square(residual) * precision
+        grad_spread = xp.where(inside, 0.5 * (1.0 - scaled), zero)
+        hess_spread = xp.full_like(spread, 0.5) if surrogate else xp.where(inside, 0.5 * scaled, zero)
+    else:
+        inside = spread >= epsilon
+        precision = 1.0 / xp.clip(spread, min=epsilon)
+        scaled = xp.square(residual) * precision
+        grad_spread = xp.where(inside, 0.5 * precision * (1.0 - scaled), zero)
+        if surrogate:
+            hess_spread = 0.5 * xp.square(precision)
+        else:
+            hess_spread = xp.where(inside, 0.5 * xp.square(precision) * (2.0 * scaled - 1.0), zero)
+    grad = xp.concat([residual * precision, grad_spread], axis=-1)
+    hess = xp.concat([precision, hess_spread], axis=-1)
+    return grad / d, hess / d

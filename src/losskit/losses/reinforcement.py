@@ -6,10 +6,11 @@ network's output is), so these losses fit any training loop, Keras' ``fit`` incl
 
 from __future__ import annotations
 
-from ._domain import REAL, REAL_OR_MINUS_INF, UNIT
+from ._domain import REAL, UNIT, Intercept, Target
+from ._link import SOFTMAX
 from ._spec import OPTIONAL_POSITIVE, define
-from .classification import _log_probabilities, _masked_log_probabilities
-from .regression import huber_terms
+from .crossentropy import weighted_crossentropy, weighted_crossentropy_derivatives
+from .regression import _huber_derivatives, huber_terms
 
 
 @define(
@@ -18,7 +19,9 @@ from .regression import huber_terms
     tasks=("reinforcement",),
     y_true=REAL,
     y_pred=UNIT,
-    y_pred_logits=REAL_OR_MINUS_INF,
+    target=Target.ADVANTAGES,
+    link=SOFTMAX,
+    intercept=Intercept.ZERO,
     activations=("softmax",),
     properties=("policy optimisation", "can be negative"),
     formula="-sum(y_true * log pi), y_true = one_hot(action) * advantage",
@@ -32,8 +35,18 @@ def policy_gradient(y_true, y_pred, *, from_logits=False, xp):
     ``-inf`` masks an invalid action). ``y_true`` has the same shape: the advantage (or return)
     at the action taken and 0 elsewhere, i.e. ``to_categorical(actions) * advantage[:, None]``.
     """
-    log_pi = _masked_log_probabilities(y_true, _log_probabilities(y_pred, from_logits, xp), xp)
-    return -xp.sum(y_true * log_pi, axis=-1)
+    return weighted_crossentropy(y_true, y_pred, from_logits, xp)
+
+
+@policy_gradient.derivatives(
+    surrogate="|advantage| in place of the advantage (the Fisher form; a negative advantage makes the exact Hessian "
+    "negative), and Gauss-Newton through the normalisation from probabilities",
+)
+def _policy_gradient_derivatives(y_true, y_pred, *, from_logits, surrogate, xp):
+    """Crossentropy with the advantages as weights ``a``: logits ``g = A pi - a``,
+    ``h = A pi (1 - pi)`` with ``A = sum(a)`` (the REINFORCE gradient); probabilities as
+    :func:`~losskit.derivatives.classification.categorical_crossentropy`."""
+    return weighted_crossentropy_derivatives(y_true, y_pred, from_logits=from_logits, surrogate=surrogate, xp=xp)
 
 
 @define(
@@ -42,6 +55,8 @@ def policy_gradient(y_true, y_pred, *, from_logits=False, xp):
     tasks=("reinforcement",),
     y_true=REAL,
     y_pred=REAL,
+    target=Target.REAL,
+    intercept=Intercept.MEDIAN,
     activations=("linear",),
     properties=("value learning", "robust to outliers (Huber form)"),
     formula="mean(huber_delta(y_true - y_pred)); delta=None: mean(0.5 (y_true - y_pred)^2)",
@@ -58,3 +73,12 @@ def temporal_difference(y_true, y_pred, *, delta=1.0, xp):
     if delta is None:
         return xp.mean(0.5 * xp.square(error), axis=-1)
     return xp.mean(huber_terms(error, delta, xp), axis=-1)
+
+
+@temporal_difference.derivatives(surrogate="constant 1/d (the quadratic side's curvature, as for huber)")
+def _temporal_difference_derivatives(y_true, y_pred, *, delta, surrogate, xp):
+    """``delta=None``: ``g = (Q - target) / d``, ``h = 1 / d``; otherwise Huber's derivatives."""
+    if delta is None:
+        d = y_pred.shape[-1]
+        return (y_pred - y_true) / d, xp.full_like(y_pred, 1.0 / d)
+    return _huber_derivatives(y_true, y_pred, delta=delta, surrogate=surrogate, xp=xp)

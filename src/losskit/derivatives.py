@@ -1,7 +1,8 @@
 """Derivatives of a Loss's ``"sum"``-reduced objective, before sample weights.
 
-Built-in losses use their analytic kernels on the inputs :func:`~losskit.losses._spec.prepare`
-makes (namespace, dtype, the Keras shape rule, ``axis`` moved last, value checks), and the result
+Each built-in loss declares its analytic gradient and Hessian diagonal next to its value kernel
+(``@loss.derivatives`` in its family file, :mod:`losskit.losses`). This module evaluates them on
+the inputs :func:`~losskit.losses._prepare.prepare` makes (namespace, dtype, the Keras shape rule, ``axis`` moved last, value checks), and the result
 is put back in the layout of the ``y_pred`` the user passed. A loss without kernels (a custom
 callable, a registered user loss) is differentiated automatically when its arrays are PyTorch or
 JAX ones; the Hessian diagonal then takes one backward pass per element of the last axis, which
@@ -14,8 +15,11 @@ from typing import Any, Callable, NamedTuple
 
 import array_api_compat
 
-from .. import _array
-from ..losses._spec import prepare
+from . import _array
+from .losses._prepare import prepare, restorer
+from .losses._spec import HESSIAN_FLOOR
+
+__all__ = ["HESSIAN_FLOOR", "Unweighted", "unweighted"]
 
 
 class Unweighted(NamedTuple):
@@ -42,25 +46,14 @@ def unweighted(loss, y_true, y_pred, *, surrogate: bool = False) -> Unweighted:
 
 
 def _analytic(spec, options, y_true, y_pred, surrogate):
-    xp = _array.namespace(y_pred, y_true)
-    shape = tuple(_array.asarray(y_pred, xp).shape)
+    shape = _array.shape(y_pred)
     xp, y_true, y_pred, opts = prepare(spec, y_true, y_pred, options)
     grad, hess = spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=surrogate, **opts)
     mask = spec.mask(y_true, xp=xp, **opts) if spec.mask is not None else None
     if mask is not None:  # masked samples leave the objective, as in the "sum" reduction
         keep = xp.astype(mask, grad.dtype)[..., None]
         grad, hess = grad * keep, hess * keep
-    return Unweighted(xp, grad, hess, grad[..., 0], _restorer(shape, options.get("axis"), xp))
-
-
-def _restorer(shape: tuple[int, ...], axis: int | None, xp) -> Callable:
-    """Undo ``prepare``'s layout changes: the class axis moved last, a squeezed or added unit axis."""
-    moved = axis is not None and len(shape) > 0 and axis % len(shape) != len(shape) - 1
-    if not moved:
-        return lambda a: a if tuple(a.shape) == shape else xp.reshape(a, shape)
-    axis = axis % len(shape)
-    working = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
-    return lambda a: xp.moveaxis(xp.reshape(a, working), -1, axis)
+    return Unweighted(xp, grad, hess, grad[..., 0], restorer(shape, options.get("axis"), xp))
 
 
 def _automatic(loss, y_true, y_pred) -> Unweighted:
