@@ -169,7 +169,7 @@ class Run:
             "status": self.status,
             "message": self.message,
             "summary": summary,
-            "test": {m: s["mean"] for m, s in summary.items()} if self.finished else None,
+            "test": {m: summary[m]["mean"] if m in summary else None for m in history.metrics} if self.finished else None,
             "epochs": len(curves.get("loss", [])),
             "history": curves,
             "findings": list(self.findings),
