@@ -31,7 +31,7 @@ from .data import Dataset
 from .learners import DEFAULT_PATIENCE, make_learner
 from .metrics import DEFAULT_METRIC, LABELS, WHY_DEFAULT, metric_range, metrics_for
 from .output import default_activation, stable_loss
-from .resampling import Resample, prepare, resamples, test_fraction
+from .resampling import Resample, holdout_ratio, prepare, resamples
 from .statistics import Verdict, decide, interval
 
 SCHEMA_VERSION = 2
@@ -206,8 +206,8 @@ class Comparison:
 
     @property
     def ratio(self) -> float:
-        """``n_test / n_train`` of the splits (see :func:`~.resampling.test_fraction`)."""
-        return test_fraction(self.plans) if self.plans else 0.25
+        """``n_test / n_train`` of the splits (see :func:`~.resampling.holdout_ratio`)."""
+        return holdout_ratio(self.plans) if self.plans else 0.25
 
     @property
     def why_metric(self) -> str:

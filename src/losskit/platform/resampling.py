@@ -61,7 +61,7 @@ def resamples(dataset: Dataset, *, repeats: int, folds: int, seed: int = 0, test
     return plans
 
 
-def test_fraction(plans: list[Resample]) -> float:
+def holdout_ratio(plans: list[Resample]) -> float:
     """``n_test / n_train`` of the splits (Nadeau and Bengio's correction; the training rows
     include the validation rows, which the model's selection saw)."""
     test = np.mean([len(p.test) for p in plans])
