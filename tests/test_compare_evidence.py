@@ -160,3 +160,13 @@ def test_the_report_is_written_while_the_run_goes_on_and_stops_reloading_at_the_
     assert 'http-equiv="refresh"' not in page and "Running: " not in page
     assert not json.loads((out / "history.json").read_text(encoding="utf-8"))["running"]
     assert not [p.name for p in out.rglob(".*tmp")]  # no temporary file left behind
+
+
+def test_parallel_workers_give_the_numbers_of_a_serial_run():
+    from losskit.platform import compare, load_bundled
+
+    data = load_bundled("diabetes")
+    serial = compare(data, ["mse", "mae"], repeats=1, folds=2, epochs=2)
+    parallel = compare(data, ["mse", "mae"], repeats=1, folds=2, epochs=2, workers=2)
+    assert [r.summary(parallel.ratio) for r in parallel.runs] == [r.summary(serial.ratio) for r in serial.runs]
+    assert parallel.verdict().to_dict() == serial.verdict().to_dict()

@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the splits, the weights and the batches (default: %(default)s)")
     parser.add_argument("--test-size", type=float, default=0.2, help="held-out fraction when --folds 1 (default: %(default)s)")
     parser.add_argument("--val-size", type=float, default=0.2, help="fraction of the training rows used for validation (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=1, help="fits in parallel processes; the same numbers as one (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the summary and the verdict as JSON on stdout")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="report directory (default: %(default)s/)")
     parser.add_argument("--force", action="store_true", help="overwrite the report in an existing --out directory")
@@ -126,7 +127,7 @@ def _compare(dataset, losses, args, out) -> int:
                 dataset, losses, learner=args.model, repeats=args.repeats, folds=args.folds, metric=args.metric,
                 epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, hidden=args.hidden,
                 patience=args.patience or None, seed=args.seed, test_size=args.test_size, val_size=args.val_size,
-                progress=not args.quiet and not args.json, on_fit=live, on_start=_warn_incompatible,
+                progress=not args.quiet and not args.json, on_fit=live, on_start=_warn_incompatible, workers=args.workers,
             )  # fmt: skip
     except ValueError as error:  # a bad --metric for the task, too few rows for the folds
         raise UsageError(str(error)) from None
@@ -203,6 +204,7 @@ def _check_numbers(args) -> None:
         ("--epochs", args.epochs, args.epochs is None or args.epochs >= 1),
         ("--repeats", args.repeats, args.repeats >= 1),
         ("--folds", args.folds, args.folds >= 1),
+        ("--workers", args.workers, args.workers >= 1),
         ("--batch-size", args.batch_size, args.batch_size >= 1),
         ("--learning-rate", args.learning_rate, args.learning_rate is None or args.learning_rate > 0),
         ("--patience", args.patience, args.patience >= 0),

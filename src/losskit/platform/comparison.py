@@ -356,6 +356,7 @@ def compare(
     progress: bool = False,
     on_fit: Callable[[Comparison], None] | None = None,
     on_start: Callable[[Comparison], None] | None = None,
+    workers: int = 1,
 ) -> Comparison:
     """Train one model per loss and split of ``dataset``; score and judge them.
 
@@ -368,6 +369,7 @@ def compare(
     :data:`~.metrics.DEFAULT_METRIC` of the task). ``on_fit(comparison)`` runs after every
     finished fit (the CLI rewrites the report there), ``on_start(comparison)`` once before the
     first (the compatibility findings are known then). ``progress=True`` shows progress bars.
+    ``workers > 1`` runs the fits in that many processes; the numbers are those of a serial run.
     """
     started = time.perf_counter()
     metric = metric or DEFAULT_METRIC[dataset.task]
@@ -383,26 +385,17 @@ def compare(
     comparison.runs = [Run(c.label, c.loss, c.activation, findings=_findings(c, dataset.task)) for c in candidates]
     if on_start is not None:
         on_start(comparison)
-    failed: set[str] = set()
+    run_all = _serial if workers <= 1 else _parallel
     with _progress_bars(progress, [c.label for c in candidates], len(plans)) as bars:
         try:
-            for plan in plans:
-                for candidate, run in zip(candidates, comparison.runs):
-                    if candidate.label in failed:
-                        continue
-                    try:
-                        fit = fit_unit(candidate, dataset, plan, shared, callback=bars.epoch(candidate.label, plan.index))
-                    except KeyboardInterrupt:
-                        fit = Fit(plan.index, "interrupted", "interrupted before the first epoch")
-                    run.fits[plan.index] = fit
-                    bars.done(candidate.label, fit.status)
-                    if fit.status == "failed":
-                        failed.add(candidate.label)
-                    if fit.status == "interrupted":
-                        raise KeyboardInterrupt
-                    comparison.seconds = time.perf_counter() - started
-                    if on_fit is not None:
-                        on_fit(comparison)
+            for candidate, run, fit in run_all(candidates, comparison.runs, dataset, plans, shared, bars, workers):
+                run.fits[fit.split] = fit
+                bars.done(candidate.label, fit.status)
+                if fit.status == "interrupted":
+                    raise KeyboardInterrupt
+                comparison.seconds = time.perf_counter() - started
+                if on_fit is not None:
+                    on_fit(comparison)
         except KeyboardInterrupt:
             comparison.interrupted = True
             comparison.not_run = [r.label for r in comparison.runs if not r.fits]
@@ -410,6 +403,66 @@ def compare(
     comparison.running = False
     comparison.seconds = time.perf_counter() - started
     return comparison
+
+
+def _serial(candidates, runs, dataset, plans, shared, bars, workers):
+    """``(candidate, run, fit)`` split by split, every loss on a split before the next split (so
+    the live report shows every loss early); a loss that failed (refused the data) is not retried."""
+    failed = set()
+    for plan in plans:
+        for candidate, run in zip(candidates, runs):
+            if candidate.label in failed:
+                continue
+            try:
+                fit = fit_unit(candidate, dataset, plan, shared, callback=bars.epoch(candidate.label, plan.index))
+            except KeyboardInterrupt:
+                fit = Fit(plan.index, "interrupted", "interrupted before the first epoch")
+            if fit.status == "failed":
+                failed.add(candidate.label)
+            yield candidate, run, fit
+
+
+def _parallel(candidates, runs, dataset, plans, shared, bars, workers):
+    """``(candidate, run, fit)`` as the fits finish in ``workers`` processes (candidates and
+    custom losses must pickle). The fits come back without their model objects."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {
+            pool.submit(_fit_in_worker, _recipe(candidate), dataset, plan, shared): (candidate, run)
+            for plan in plans for candidate, run in zip(candidates, runs)
+        }  # fmt: skip
+        try:
+            for future in as_completed(futures):
+                candidate, run = futures[future]
+                yield candidate, run, future.result()
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _recipe(candidate: Candidate):
+    """What a worker needs to rebuild the candidate: a built-in loss by name and options (its
+    record stays in the package), a custom loss as it is."""
+    loss = candidate.loss
+    if loss.spec is not None and loss.spec.native:
+        return candidate.label, (loss.name, dict(loss.options)), candidate.activation
+    return candidate
+
+
+def _fit_in_worker(recipe, dataset: Dataset, plan: Resample, settings: Settings) -> Fit:
+    import torch
+
+    torch.set_num_threads(1)
+    if isinstance(recipe, tuple):
+        label, (name, options), activation = recipe
+        recipe = Candidate(label, get(name, **options), activation)
+    fit = fit_unit(recipe, dataset, plan, settings)
+    if fit.history is not None:  # the model, its output form and closures stay in the worker
+        fit.history.model = fit.history.outputs = fit.history.form = None
+    return fit
 
 
 def _check_metric(metric: str, task: str) -> None:

@@ -33,10 +33,6 @@ class Resample:
     val: np.ndarray
     test: np.ndarray
 
-    @property
-    def key(self) -> str:
-        return f"r{self.repeat}f{self.fold}"
-
 
 def resamples(dataset: Dataset, *, repeats: int, folds: int, seed: int = 0, test_size: float = 0.2, val_size: float = 0.2) -> list[Resample]:
     """The ``repeats x folds`` splits of ``dataset``, in order (repeat-major)."""
