@@ -330,7 +330,7 @@ def _setup_section(comparison: Comparison) -> str:
         "splits and, per split, the same initialisation seed</dd>"
         f"<dt>features</dt><dd>{data['n_features']}, missing values imputed with the training median, standardised with training statistics</dd>"
         f"<dt>model</dt><dd>{_e(comparison.learner)}</dd>"
-        f"<dt>run</dt><dd>{when}, {comparison.seconds:.1f} s, losskit {_e(comparison.to_dict()['losskit_version'])}</dd>"
+        f"<dt>run</dt><dd>{when}, {comparison.seconds:.1f} s, losskit {_e(__version__)}</dd>"
         f"</dl>{f'<ul class=notes>{notes}</ul>' if notes else ''}"
         '<p class="note">Every number in this report is in <code>history.json</code> beside it.</p></section>'
     )
