@@ -9,6 +9,7 @@ all name the same loss.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import replace
 from typing import Any, Callable
@@ -180,9 +181,7 @@ def to_categorical(labels, num_classes: int | None = None):
     if not (xp.isdtype(labels.dtype, "integral") or bool(xp.all(labels == xp.floor(labels)))):
         raise ValueError("to_categorical: `labels` must be integers; got non-integer values")
     labels = xp.astype(labels, xp.int64)
-    size = 1
-    for d in labels.shape:
-        size *= d
+    size = math.prod(labels.shape)
     if num_classes is None:
         num_classes = int(xp.max(labels)) + 1 if size else 0
     if size and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= num_classes):

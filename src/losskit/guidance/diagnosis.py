@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import numpy_namespace
+from .._array import numpy_namespace, to_numpy
 from ..losses._domain import UNIT, Interval, Layout, Target
 from ..losses._prepare import move_class_axis
 from ..losses._spec import LossSpec
@@ -77,10 +77,7 @@ def diagnose(loss: Any, y_true: Any, y_pred: Any) -> list[Finding]:
 
 # ----------------------------------------------------------------------------- reading the data
 def _numbers(name: str, arg: str, x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):  # a torch tensor, maybe on a GPU, requiring grad or in bfloat16
-        x = x.detach().cpu()
-        x = x.double() if x.is_floating_point() else x
-    a = np.asarray(x)
+    a = to_numpy(x)
     if a.dtype.kind not in "biuf":
         raise ValueError(f"diagnose: `{arg}` for {name} must hold numbers; got dtype {a.dtype}")
     return a.astype(np.float64)
