@@ -97,14 +97,14 @@ def test_poisson_counts_make_poisson_better_than_mse_in_poisson_deviance(tmp_pat
 def test_gradient_boosting_end_to_end_on_a_bundled_dataset(model, dataset, losses, tmp_path, capsys):
     pytest.importorskip(model)
     out = tmp_path / "out"
-    result = run_json(capsys, "--dataset", dataset, "--model", model, "--losses", losses, "--repeats", "2", "--folds", "2", "--epochs", "40", "--out", str(out))
+    result = run_json(capsys, "--dataset", dataset, "--model", model, "--losses", losses, "--repeats", "1", "--folds", "3", "--epochs", "30", "--out", str(out))
 
     history = json.loads((out / "history.json").read_text(encoding="utf-8"))
     assert history["settings"]["learner"] == model and ("XGBoost" if model == "xgboost" else "LightGBM") in history["learner"]
-    assert len(history["runs"]) == len(losses.split(",")) and len(history["splits"]) == 4
+    assert len(history["runs"]) == len(losses.split(",")) and len(history["splits"]) == 3
     for run in history["runs"]:
         assert run["status"] == "completed", run["message"]
-        assert len(run["fits"]) == 4 and all(1 <= f["best_epoch"] <= f["epochs"] <= 40 for f in run["fits"])
+        assert len(run["fits"]) == 3 and all(1 <= f["best_epoch"] <= f["epochs"] <= 30 for f in run["fits"])
         for entry in run["summary"].values():
             low, high = entry["ci"]
             assert low <= entry["mean"] <= high
@@ -166,7 +166,21 @@ def test_parallel_workers_give_the_numbers_of_a_serial_run():
     from losskit.platform import compare, load_bundled
 
     data = load_bundled("diabetes")
-    serial = compare(data, ["mse", "mae"], repeats=1, folds=2, epochs=2)
-    parallel = compare(data, ["mse", "mae"], repeats=1, folds=2, epochs=2, workers=2)
+    serial = compare(data, ["mse"], repeats=1, folds=2, epochs=2)
+    parallel = compare(data, ["mse"], repeats=1, folds=2, epochs=2, workers=2)
     assert [r.summary(parallel.ratio) for r in parallel.runs] == [r.summary(serial.ratio) for r in serial.runs]
     assert parallel.verdict().to_dict() == serial.verdict().to_dict()
+
+
+def test_quantile_losses_are_scored_by_pinball_loss_and_coverage(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 2))
+    y = X @ np.array([1.5, -1.0]) + rng.normal(size=400)
+    data = write_csv(tmp_path / "q.csv", X, y)
+    result = run_json(capsys, "--csv", str(data), "--target", "y", "--losses", "quantile(quantile=0.1),quantile(quantile=0.9)",
+                      "--metric", "pinball", "--model", "linear", "--repeats", "1", "--folds", "2", "--epochs", "60", "--out", str(tmp_path / "out"))  # fmt: skip
+
+    low, high = (run["summary"] for run in result["runs"])
+    assert low["coverage"]["mean"] == pytest.approx(0.1, abs=0.06)  # the share of targets at or below the prediction
+    assert high["coverage"]["mean"] == pytest.approx(0.9, abs=0.06)
+    assert "pinball" in low and "pinball" in high and result["verdict"]["metric"] == "pinball"

@@ -14,11 +14,11 @@ import sys
 import warnings
 
 from .data import BUNDLED, TASKS
+from .learners import NAMES as MODELS
 
 DEFAULT_DATASET = "diabetes"
 DEFAULT_OUT = "losskit-report"
 INTERRUPTED = 130
-MODELS = ("mlp", "linear", "xgboost", "lightgbm")
 
 
 class UsageError(Exception):

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .. import __version__
 from . import _record
 from .comparison import Comparison, Run
 from .figures import colours, figures

@@ -94,8 +94,12 @@ def _labels(form: OutputForm, y: np.ndarray) -> np.ndarray:
 
 
 def _measure(loss: Loss, targets: np.ndarray, margins: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    value = float(loss(targets if targets.dtype.kind == "i" else targets.astype(np.float64), margins))
-    return value, margins, y
+    t = targets if targets.dtype.kind == "i" else targets.astype(np.float64)
+    if loss.spec is None or not loss.spec.native:  # a custom loss is written for torch tensors
+        import torch
+
+        return float(loss(torch.from_numpy(t), torch.from_numpy(margins))), margins, y
+    return float(loss(t, margins)), margins, y
 
 
 class _Staged:
