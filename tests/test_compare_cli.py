@@ -94,7 +94,7 @@ def test_regression_defaults_to_the_recommended_losses_and_a_verdict_on_the_medi
         assert f"★ {verdict['best'][0]}" in result.stdout
     else:
         assert "no detectable difference" in " ".join(result.stdout.split()) and "no detectable difference" in html
-    assert "<th>MAE ↓</th><th>RMSE ↓</th><th>R² ↑</th><th class=ranked>median abs. error ↓</th>" in html
+    assert "<th class=ranked>median abs. error ↓</th><th>MAE ↓</th><th>RMSE ↓</th><th>R² ↑</th>" in html  # the ranking metric first
 
 
 def test_classification_report_has_each_loss_curves_the_metrics_table_and_the_findings(breast_cancer):
@@ -282,4 +282,5 @@ def test_a_loss_that_refuses_the_targets_is_reported_as_failed(tmp_path):
     assert "mean_squared_logarithmic_error needs targets with values in [0, inf)" in failed["message"]
     assert len(failed["fits"]) == 1  # not retried on the other splits
     assert mse["status"] == "completed" and history["verdict"]["best"] == ["mean_squared_error"]
+    assert history["verdict"]["n_splits"] == 2  # mse on every split, though msle stopped at the first
     assert 'class="status failed"' in html

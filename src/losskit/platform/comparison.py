@@ -217,7 +217,8 @@ class Comparison:
 
     def verdict(self) -> Verdict:
         """The verdict on :attr:`metric`, paired over the splits every compared loss finished."""
-        done = [i for i in range(len(self.plans)) if all(i in r.fits for r in self.runs if r.fits)]
+        active = [r for r in self.runs if r.fits and r.status != "failed"]  # a failed loss is not retried
+        done = [i for i in range(len(self.plans)) if all(i in r.fits for r in active)]
         values, excluded = {}, {}
         for run in self.runs:
             have = run.values(self.metric)

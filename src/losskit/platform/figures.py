@@ -194,7 +194,10 @@ def _curves(comparison: Comparison, run: Run):
             ax.plot(epochs, mean, color=colour, linewidth=1.5, label=name)
             ax.fill_between(epochs, low, high, color=colour, alpha=0.15, linewidth=0)
             if key == "loss" and prefix == "" and _wide_positive(np.concatenate([low, high])):
+                from matplotlib.ticker import NullFormatter
+
                 ax.set_yscale("log")
+                ax.yaxis.set_minor_formatter(NullFormatter())
         if best:
             ax.axvline(float(np.median(best)), color="#868e96", linewidth=0.9, linestyle=":")
         _style(ax, title=LABELS.get(key, key))
@@ -294,6 +297,10 @@ def _confusion(comparison: Comparison, runs: list[Run]):
             for i in range(k):
                 for j in range(k):
                     ax.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if shares[i, j] > 0.6 else "#1d2433")
+        names = classes if len(classes) == k else [str(i) for i in range(k)]
+        ticks = range(k) if k <= 10 else []
+        ax.set_xticks(ticks, [names[i] for i in ticks], rotation=90 if k > 4 else 0)
+        ax.set_yticks(ticks, [names[i] for i in ticks])
         ax.set_title(run.label, fontsize=9)
         ax.set_xlabel("predicted", fontsize=8)
         ax.set_ylabel("actual", fontsize=8)

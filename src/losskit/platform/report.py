@@ -165,7 +165,7 @@ def _heading(comparison: Comparison, live: bool) -> str:
 
 
 def _results_section(comparison: Comparison, drawn: dict) -> str:
-    metrics = comparison.metrics
+    metrics = [comparison.metric, *[m for m in comparison.metrics if m != comparison.metric]]  # the ranking metric first
     verdict = comparison.verdict()
     marked = set(verdict.best or verdict.equivalent)
     palette = colours(comparison)
@@ -408,7 +408,8 @@ h2 { font-size: 18px; margin: 0 0 12px; }
   box-shadow: 0 1px 2px rgba(16, 24, 40, 0.04); overflow-x: auto; }
 .note { color: var(--muted); font-size: 13.5px; margin: 10px 0 0; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; margin-top: 12px; }
-th, td { padding: 7px 8px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+th, td { padding: 7px 7px; border-bottom: 1px solid var(--line); text-align: right; vertical-align: top; }
+table.results { font-size: 13.5px; }
 th { font-size: 11.5px; text-transform: uppercase; letter-spacing: 0.03em; color: var(--muted); font-weight: 600; }
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2), th:nth-child(3), td:nth-child(3) { text-align: left; }
 .findings th, .findings td { text-align: left; }
