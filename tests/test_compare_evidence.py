@@ -59,6 +59,7 @@ def test_one_sided_gross_outliers_make_mae_the_best_by_mae(tmp_path, capsys):
     assert mae["ci"][1] < mse["mean"]  # the MSE model is pulled up by the outliers on every row
     history = json.loads((tmp_path / "out" / "history.json").read_text(encoding="utf-8"))
     assert history["verdict"] == verdict  # --json prints what history.json holds
+    assert result["summary"]["mean_absolute_error"]["mae"] == history["runs"][1]["summary"]["mae"]
 
 
 def test_two_losses_that_train_the_same_model_are_equivalent(tmp_path, capsys):

@@ -146,14 +146,17 @@ def _compare(dataset, losses, args, out) -> int:
 
 
 def summary_json(comparison) -> dict:
-    """What ``--json`` prints: per loss its status and summary, and the verdict."""
+    """What ``--json`` prints: the summary of every loss by label (``{metric: {"mean", "ci", "n"}}``),
+    the runs with their status, and the verdict."""
     ratio = comparison.ratio
+    summaries = {r.label: r.summary(ratio) for r in comparison.runs}
     return {
         "dataset": comparison.dataset["name"],
         "task": comparison.task,
         "learner": comparison.settings["learner"],
         "metric": comparison.metric,
-        "runs": [{"label": r.label, "loss": r.loss.name, "status": r.status, "summary": r.summary(ratio)} for r in comparison.runs],
+        "summary": summaries,
+        "runs": [{"label": r.label, "loss": r.loss.name, "status": r.status, "summary": summaries[r.label]} for r in comparison.runs],
         "verdict": comparison.verdict().to_dict(),
     }
 
