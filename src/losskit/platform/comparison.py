@@ -4,7 +4,7 @@
 candidate loss and split with a learner (:mod:`.learners`), scores each on its held-out rows
 and returns a :class:`Comparison`: per loss the mean and 95% interval of every metric, and the
 :class:`~.statistics.Verdict` on the ranking metric. Each fit is an independent unit,
-:func:`fit_unit` ``(candidate, split, settings) -> Fit``, so fits can run in any order or in
+:func:`~.fits.fit_unit` ``(candidate, dataset, split, settings) -> Fit``, so fits can run in any order or in
 parallel processes (``workers``) with the same numbers.
 
 Ctrl-C stops the comparison, not the program: the fits already finished (and the curves of the
@@ -15,7 +15,6 @@ one being trained) are kept, losses never started are listed as not run, and
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +27,12 @@ from ..guidance import Recommendation
 from ..registry import get
 from . import _record
 from .data import Dataset
+from .fits import Candidate, Fit, Settings, run_parallel, run_serial
 from .learners import DEFAULT_PATIENCE, make_learner
 from .metrics import DEFAULT_METRIC, LABELS, WHY_DEFAULT, metric_range, metrics_for
 from .output import default_activation, stable_loss
-from .resampling import Resample, holdout_ratio, prepare, resamples
+from .progress import ProgressBars
+from .resampling import Resample, holdout_ratio, resamples
 from .statistics import Verdict, decide, interval
 
 SCHEMA_VERSION = 2
@@ -42,39 +43,6 @@ DEFAULT_CANDIDATES = 4
 #: Resampling when none is given: 3 repeats of 3-fold cross-validation, 9 paired splits.
 DEFAULT_REPEATS = 3
 DEFAULT_FOLDS = 3
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One loss to compare: its display label, the loss, and the last layer's activation (None:
-    the one the loss's record implies)."""
-
-    label: str
-    loss: Loss
-    activation: str | None = None
-
-
-@dataclass
-class Fit:
-    """One candidate on one split: its history, its held-out metrics and predictions."""
-
-    split: int
-    status: str
-    message: str = ""
-    history: Any = None
-    test: dict[str, float | None] | None = None
-    y_test: np.ndarray | None = None
-    prediction: Any = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in ("completed", "early_stopped")
-
-    def to_dict(self) -> dict[str, Any]:
-        record = {"split": self.split, "status": self.status, "message": self.message, "test": self.test}
-        if self.history is not None:
-            record.update({k: v for k, v in self.history.to_dict().items() if k in ("epochs", "best_epoch", "seconds", "history")})
-        return record
 
 
 @dataclass
@@ -303,40 +271,6 @@ def _labels(chosen: list[tuple[Loss, str | None]]) -> list[str]:
     return labels
 
 
-# ----------------------------------------------------------------------------- one fit
-@dataclass(frozen=True)
-class Settings:
-    """What every fit of a comparison shares: the learner and its settings, the task."""
-
-    learner: str
-    learner_settings: dict
-    task: str
-
-
-def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: Settings, callback: Callable | None = None) -> Fit:
-    """Train ``candidate`` on one split and score it on the split's held-out rows."""
-    from ..guidance import LossCompatibilityWarning
-    from .training import train
-
-    splits = prepare(dataset, plan)
-    learner = make_learner(settings.learner, **settings.learner_settings)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", LossCompatibilityWarning)  # warned once, before training
-            history = train(
-                candidate.loss, splits.X_train, splits.y_train, task=settings.task, activation=candidate.activation,
-                validation_data=(splits.X_val, splits.y_val), seed=plan.seed, callback=callback, learner=learner,
-            )  # fmt: skip
-    except ValueError as error:  # the loss refused the data (a domain or shape error): report it, go on
-        return Fit(plan.index, "failed", str(error))
-    fit = Fit(plan.index, history.status, history.message, history)
-    if history.finished and history.best_epoch is not None:
-        fit.test = history.evaluate(splits.X_test, splits.y_test)
-        fit.y_test = np.asarray(splits.y_test)
-        fit.prediction = history.predict(splits.X_test)
-    return fit
-
-
 # ----------------------------------------------------------------------------- the comparison
 def compare(
     dataset: Dataset,
@@ -386,8 +320,8 @@ def compare(
     comparison.runs = [Run(c.label, c.loss, c.activation, findings=_findings(c, dataset.task)) for c in candidates]
     if on_start is not None:
         on_start(comparison)
-    run_all = _serial if workers <= 1 else _parallel
-    with _progress_bars(progress, [c.label for c in candidates], len(plans)) as bars:
+    run_all = run_serial if workers <= 1 else run_parallel
+    with ProgressBars(progress, [c.label for c in candidates], len(plans)) as bars:
         try:
             for candidate, run, fit in run_all(candidates, comparison.runs, dataset, plans, shared, bars, workers):
                 run.fits[fit.split] = fit
@@ -404,66 +338,6 @@ def compare(
     comparison.running = False
     comparison.seconds = time.perf_counter() - started
     return comparison
-
-
-def _serial(candidates, runs, dataset, plans, shared, bars, workers):
-    """``(candidate, run, fit)`` split by split, every loss on a split before the next split (so
-    the live report shows every loss early); a loss that failed (refused the data) is not retried."""
-    failed = set()
-    for plan in plans:
-        for candidate, run in zip(candidates, runs):
-            if candidate.label in failed:
-                continue
-            try:
-                fit = fit_unit(candidate, dataset, plan, shared, callback=bars.epoch(candidate.label, plan.index))
-            except KeyboardInterrupt:
-                fit = Fit(plan.index, "interrupted", "interrupted before the first epoch")
-            if fit.status == "failed":
-                failed.add(candidate.label)
-            yield candidate, run, fit
-
-
-def _parallel(candidates, runs, dataset, plans, shared, bars, workers):
-    """``(candidate, run, fit)`` as the fits finish in ``workers`` processes (candidates and
-    custom losses must pickle). The fits come back without their model objects."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {
-            pool.submit(_fit_in_worker, _recipe(candidate), dataset, plan, shared): (candidate, run)
-            for plan in plans for candidate, run in zip(candidates, runs)
-        }  # fmt: skip
-        try:
-            for future in as_completed(futures):
-                candidate, run = futures[future]
-                yield candidate, run, future.result()
-        except KeyboardInterrupt:
-            for future in futures:
-                future.cancel()
-            raise
-
-
-def _recipe(candidate: Candidate):
-    """What a worker needs to rebuild the candidate: a built-in loss by name and options (its
-    record stays in the package), a custom loss as it is."""
-    loss = candidate.loss
-    if loss.spec is not None and loss.spec.native:
-        return candidate.label, (loss.name, dict(loss.options)), candidate.activation
-    return candidate
-
-
-def _fit_in_worker(recipe, dataset: Dataset, plan: Resample, settings: Settings) -> Fit:
-    import torch
-
-    torch.set_num_threads(1)
-    if isinstance(recipe, tuple):
-        label, (name, options), activation = recipe
-        recipe = Candidate(label, get(name, **options), activation)
-    fit = fit_unit(recipe, dataset, plan, settings)
-    if fit.history is not None:  # the model, its output form and closures stay in the worker
-        fit.history.model = fit.history.outputs = fit.history.form = None
-    return fit
 
 
 def _check_metric(metric: str, task: str) -> None:
@@ -489,43 +363,3 @@ def _finite(value: float) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
-# ----------------------------------------------------------------------------- progress
-class _progress_bars:
-    """Context manager: one rich progress bar per loss (fits done, the current fit's epoch and
-    validation loss) on stderr, or silent ones (``enabled=False``)."""
-
-    def __init__(self, enabled: bool, labels: list[str], n_fits: int):
-        self.progress, self.tasks = None, {}
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            width = max(map(len, labels))
-            self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("fits"),
-                TimeElapsedColumn(), TextColumn("{task.fields[info]}"), console=Console(stderr=True),
-            )  # fmt: skip
-            self.tasks = {label: self.progress.add_task(label.ljust(width), total=n_fits, info="") for label in labels}
-
-    def __enter__(self):
-        if self.progress is not None:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def epoch(self, label: str, split: int) -> Callable | None:
-        if self.progress is None:
-            return None
-
-        def show(epoch: int, logs: dict) -> None:
-            self.progress.update(self.tasks[label], info=f"split {split + 1}, epoch {epoch}: loss {logs['loss']:.4g}  val {logs['val_loss']:.4g}")
-
-        return show
-
-    def done(self, label: str, status: str) -> None:
-        if self.progress is not None:
-            colour = {"completed": "", "early_stopped": ""}.get(status, "[red]")
-            self.progress.update(self.tasks[label], advance=1, info=f"{colour}{status.replace('_', ' ')}[/]" if colour else "")
