@@ -1,9 +1,11 @@
-"""The grammar of a candidate on the command line: ``NAME``, ``NAME(option=value, ...)`` and an
-optional last-layer activation ``@ACTIVATION``.
+"""The grammar of a loss on the command line: ``NAME``, ``NAME(option=value, ...)`` or
+``NAME:option=value,...``, and an optional last-layer activation ``@ACTIVATION``.
 
 ``"mse,huber(delta=2.0),categorical_crossentropy@tanh,quantile(quantile=0.9)"``: losses are
 separated by commas outside parentheses; option values are Python literals (``2.0``, ``True``,
-``"sum"``, ``[1, 2]``), and ``true``/``false``/``null``/``none`` are read as in JSON. Without
+``"sum"``, ``[1, 2]``), ``true``/``false``/``null``/``none`` are read as in JSON and any other
+bare word as text (``reduction=sum``). The colon form names one loss (a single-loss argument such
+as ``losskit info huber:delta=2``); in a comma-separated list use parentheses. Without
 ``@``, a loss with a raw-output form is trained in it (a linear last layer, ``from_logits=True``
 or ``log_input=True``); with ``@ACTIVATION`` the model's last layer is that activation and the
 loss reads its outputs as predictions (the raw-output option stays off unless the options set
@@ -39,6 +41,9 @@ def split_top_level(text: str) -> list[str]:
 def parse_candidate(item: str) -> tuple[str, dict, str | None]:
     """``(name, options, activation)`` of one ``NAME(option=value, ...)@ACTIVATION``; raises
     ValueError with what was expected."""
+    if ":" in item and "(" not in item:
+        name, _, options = item.partition(":")
+        return name.strip(), parse_options(options, item), None
     match = _ITEM.fullmatch(item)
     if not match:
         raise ValueError(f"cannot read {item.strip()!r}; write NAME, NAME(option=value, ...) or NAME@ACTIVATION")
@@ -57,6 +62,6 @@ def parse_options(text: str, item: str = "") -> dict:
 
 
 def _value(node):
-    if isinstance(node, ast.Name) and node.id.lower() in _WORDS:
-        return _WORDS[node.id.lower()]
+    if isinstance(node, ast.Name):
+        return _WORDS.get(node.id.lower(), node.id)
     return ast.literal_eval(node)
