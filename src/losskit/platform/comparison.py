@@ -29,7 +29,7 @@ from . import _record
 from .data import Dataset
 from .fits import Candidate, Fit, Settings, run_parallel, run_serial
 from .learners import DEFAULT_PATIENCE, make_learner
-from .metrics import DEFAULT_METRIC, LABELS, WHY_DEFAULT, metric_range, metrics_for
+from .metrics import DEFAULT_METRIC, LABELS, UNDEFINED_WHEN, WHY_DEFAULT, metric_range, metrics_for
 from .output import default_activation, stable_loss
 from .progress import ProgressBars
 from .resampling import Resample, holdout_ratio, resamples
@@ -193,10 +193,10 @@ class Comparison:
             missing = [i for i in done if i not in have]
             if not run.fits:
                 excluded[run.label] = "not run"
-            elif not have:
-                excluded[run.label] = f"no {LABELS.get(self.metric, self.metric)}: {run.message or 'undefined for this loss'}"
-            elif missing:
-                excluded[run.label] = f"{len(missing)} of {len(done)} splits without a value: {run.message or 'undefined there'}"
+            elif not have or missing:
+                why = run.message or f"undefined where {UNDEFINED_WHEN.get(self.metric, 'the model gave no value')}"
+                where = "on any split" if not have else f"on {len(missing)} of {len(done)} splits"
+                excluded[run.label] = f"no {LABELS.get(self.metric, self.metric)} {where}: {why}"
             else:
                 values[run.label] = [have[i] for i in done]
         return decide(self.metric, values, self.ratio, excluded)

@@ -54,6 +54,18 @@ WHY_DEFAULT = {
     "(log loss would favour crossentropy by construction)",
 }
 
+#: Why a metric can be undefined for a model.
+UNDEFINED_WHEN = {
+    "poisson_deviance": "a prediction was not positive",
+    "tweedie_deviance": "a prediction was not positive",
+    "log_loss": "the outputs are not probabilities",
+    "brier": "the outputs are not probabilities",
+    "roc_auc": "a test fold held a single class",
+    "average_precision": "a test fold held a single class",
+    "pinball": "the loss is not a quantile loss",
+    "coverage": "the loss is not a quantile loss",
+}
+
 HIGHER_IS_BETTER = frozenset({"r2", "accuracy", "balanced_accuracy", "f1", "roc_auc", "average_precision"})
 
 #: Metrics whose values lie in [0, 1] (or at most 1): differences are read on an absolute scale.

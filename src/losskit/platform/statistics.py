@@ -123,8 +123,11 @@ class Verdict:
                 f"By {metric_label}, {self.best[0]} is the best loss: every other loss is worse on the {self.n_splits} paired "
                 f"splits (corrected resampled t-test, Holm-adjusted p < {ALPHA:g})."
             )
+        if self.best and self.excluded:
+            left = "; ".join(f"{label}: {reason}" for label, reason in self.excluded.items())
+            return f"By {metric_label}, {self.best[0]} is the only loss with a value on every split (left out, {left})."
         if self.best:
-            return f"Only {self.best[0]} could be scored by {metric_label}: there is nothing to compare it with."
+            return f"Only {self.best[0]} was compared by {metric_label}: there is nothing to compare it with."
         if len(self.equivalent) > 1 and self.n_splits >= 2:
             return (
                 f"By {metric_label} there is no detectable difference between {_join(self.equivalent)} on the "
