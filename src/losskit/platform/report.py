@@ -33,6 +33,7 @@ from . import _record
 from .comparison import Comparison, Run
 from .figures import colours, figures
 from .metrics import HIGHER_IS_BETTER, LABELS
+from .statistics import ALPHA
 
 #: Seconds between two rewrites of the page while the comparison runs.
 LIVE_SECONDS = 8.0
@@ -197,7 +198,7 @@ def _results_section(comparison: Comparison, drawn: dict) -> str:
         f'<p class="note">Each cell is the mean over the splits of the metric on the held-out rows (about {n_test} rows a split, '
         "never seen in training or validation) and its 95% interval. The intervals and the p-values use the Nadeau-Bengio "
         "correction for the overlap of the training sets (the plain standard error would be too narrow); p is the "
-        f"Holm-adjusted p-value of the paired test against the best loss. {_e(verdict.method)}. ★ marks a best loss, = the losses "
+        f"Holm-adjusted p-value of the paired test against the best loss ({ALPHA:g} is the threshold). ★ marks a best loss, = the losses "
         "that cannot be told apart from the best. Each metric tends to favour the loss that optimises it (MSE and RMSE, MAE and "
         "MAE, crossentropy and log loss): read the columns together.</p></section>"
     )
