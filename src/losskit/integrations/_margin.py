@@ -74,6 +74,7 @@ class MarginLoss:
 
     def __init__(self, loss, options: dict, *, caller: str):
         self.caller = caller
+        self._arguments = (loss, dict(options))  # what pickling rebuilds it from
         loss = get(loss, **options)
         spec = loss.spec
         option = spec.raw_option if spec is not None else None
@@ -92,6 +93,10 @@ class MarginLoss:
         self.sparse = spec is not None and spec.layout is Layout.LABELS
         self.multiclass = spec is not None and spec.target in (Target.ONE_HOT, Target.CLASS_INDICES)
         self.analytic = spec is not None and spec.gradient_hessian is not None
+
+    def __reduce__(self):
+        loss, options = self._arguments
+        return (_margin_loss, (loss, options, self.caller))
 
     def arrange(self, labels, margins):
         """``(y_true, y_pred)`` for the loss, float64: margins as ``(n, k)`` samples, labels as
@@ -141,6 +146,10 @@ class MarginLoss:
     def value(self, labels, margins, weights) -> float:
         """The objective: the (weighted) mean of the per-sample values, ``sum(w * l) / sum(w)``."""
         return float(self.loss(*self.arrange(labels, margins), sample_weight=weights))
+
+
+def _margin_loss(loss, options: dict, caller: str) -> MarginLoss:
+    return MarginLoss(loss, options, caller=caller)
 
 
 def _autodiff(margin_loss: MarginLoss, y_true, y_pred, weights):
