@@ -99,13 +99,16 @@ class MarginLoss:
         return (_margin_loss, (loss, options, self.caller))
 
     def arrange(self, labels, margins):
-        """``(y_true, y_pred)`` for the loss, float64: margins as ``(n, k)`` samples, labels as
+        """``(y_true, y_pred)`` for the loss, in the margins' float dtype (float32 or float64; others
+        become float64): margins as ``(n, k)`` samples, labels as
         one class index per row (sparse losses), one-hot rows, or one value per margin."""
-        y_pred = np.asarray(margins, dtype=np.float64)
+        y_pred = np.asarray(margins)
+        if y_pred.dtype not in (np.float32, np.float64):
+            y_pred = y_pred.astype(np.float64)
         n = y_pred.shape[0] if y_pred.ndim else 1
         y_pred = y_pred.reshape(n, -1)
         k = y_pred.shape[1]
-        y_true = np.asarray(labels, dtype=np.float64)
+        y_true = np.asarray(labels, dtype=y_pred.dtype)  # float32 margins (XGBoost's) stay float32
         if self.multiclass and k == 1:
             raise ValueError(
                 f"{self.caller}: {self.name} needs one margin per class; got one per row. Set `num_class` "
