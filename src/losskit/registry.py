@@ -12,7 +12,7 @@ import difflib
 import math
 import re
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, overload
 
 from . import _array
 from ._array import one_hot
@@ -78,6 +78,14 @@ def spec_for(name: str) -> LossSpec:
 def available() -> list[str]:
     """The canonical names of every registered loss, sorted."""
     return sorted(_SPECS)
+
+
+@overload
+def get(identifier: None, **options: Any) -> None: ...
+
+
+@overload
+def get(identifier: str | Loss | dict[str, Any] | Callable[..., Any], **options: Any) -> Loss: ...
 
 
 def get(identifier: Any, **options: Any) -> Loss | None:

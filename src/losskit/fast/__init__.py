@@ -7,9 +7,9 @@ runs a registered kernel when the arrays come from that library and the kernel c
 the options, and the reference kernel otherwise. The dependency points one way: this package
 imports the catalog; the catalog never imports it. ``import losskit`` imports this package.
 
-Today: NumPy (:mod:`losskit.fast.numpy`).
+Today: NumPy values (:mod:`losskit.fast.numpy`) and derivatives (:mod:`losskit.fast.numpy_derivatives`).
 """
 
-from . import numpy
+from . import numpy, numpy_derivatives
 
-__all__ = ["numpy"]
+__all__ = ["numpy", "numpy_derivatives"]

@@ -107,7 +107,8 @@ class LossSpec:
     # sum(values), declared by ``@loss.derivatives``; ``hessian_kind``: "exact" or "surrogate: ...".
     gradient_hessian: Callable | None = None
     hessian_kind: str = ""
-    kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast kernel
+    kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast value kernel
+    derivative_kernels: dict[str, FastKernel] = field(default_factory=dict)  # library -> fast (gradient, hessian)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -149,8 +150,12 @@ class LossSpec:
 
             @functools.wraps(kernel)
             def gradient_hessian(y_true, y_pred, *, xp, surrogate=False, **options):
-                extra = {"surrogate": surrogate} if takes_surrogate else {}
-                grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
+                fast = self.derivative_kernels.get(_array.library(xp)) if self.derivative_kernels else None
+                if fast is not None and fast.covers(y_true, y_pred, options):
+                    grad, hess = fast.kernel(y_true, y_pred, surrogate=surrogate, **options)
+                else:
+                    extra = {"surrogate": surrogate} if takes_surrogate else {}
+                    grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
                 if surrogate:
                     hess = xp.clip(hess, min=HESSIAN_FLOOR)
                 return grad, hess
@@ -161,13 +166,16 @@ class LossSpec:
 
         return wrap
 
-    def fast(self, library: str, *, accepts: Callable) -> Callable[[Callable], Callable]:
+    def fast(self, library: str, *, accepts: Callable, derivatives: bool = False) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
-        y_true, y_pred, options)`` says which prepared arrays and option values it covers."""
+        y_true, y_pred, options)`` says which prepared arrays and option values it covers. With
+        ``derivatives=True`` it stands in for the derivative kernel: ``f(y_true, y_pred, *,
+        surrogate, **options) -> (gradient, hessian)`` (the surrogate's floor is applied after it)."""
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
-            self.kernels[library] = FastKernel(kernel, accepts, names)
+            table = self.derivative_kernels if derivatives else self.kernels
+            table[library] = FastKernel(kernel, accepts, names - {"surrogate"})
             return kernel
 
         return register
