@@ -35,6 +35,9 @@ from .figures import colours, figures
 from .metrics import HIGHER_IS_BETTER, LABELS
 from .statistics import ALPHA
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: the permissions a plain open() would give
+
 #: Seconds between two rewrites of the page while the comparison runs.
 LIVE_SECONDS = 8.0
 REFRESH_SECONDS = 3
@@ -115,10 +118,14 @@ def _previous_figures(out: Path) -> set[str]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then move it into place: a reader sees
+    the old file or the new one, never half of one. The file gets the usual permissions (the
+    temporary file's are private)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as f:
             f.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
