@@ -34,7 +34,7 @@ def train(
     loss_options: dict[str, Any] | None = None,
     validation_split: float = 0.2,
     validation_data: tuple | None = None,
-    epochs: int | None = 30,
+    epochs: int | None = None,
     batch_size: int = 32,
     optimizer: str | Callable = "adam",
     learning_rate: float = 1e-3,
@@ -67,7 +67,7 @@ def train(
         with ``seed``), or an explicit ``(X_val, y_val)``.
     epochs, batch_size, optimizer, learning_rate, hidden, patience
         The multilayer perceptron's settings (when ``learner`` is not given): ``epochs=None``
-        sizes the budget to the data (see :func:`~.learners.mlp.epoch_budget`); ``patience`` stops
+        (the default) sizes the budget to the data (see :func:`~.learners.mlp.epoch_budget`); ``patience`` stops
         after that many epochs without a better validation loss. The weights of the best
         validation epoch are always the ones kept.
     seed : int
