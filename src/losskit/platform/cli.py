@@ -127,7 +127,7 @@ def _compare(dataset, losses, args, out) -> int:
                 dataset, losses, learner=args.model, repeats=args.repeats, folds=args.folds, metric=args.metric,
                 epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, hidden=args.hidden,
                 patience=args.patience, seed=args.seed, test_size=args.test_size, val_size=args.val_size,
-                progress=not args.quiet and not args.json, on_fit=live, on_start=_warn_incompatible, workers=args.workers,
+                progress=not args.quiet and not args.json, on_fit=live, on_epoch=live, on_start=_warn_incompatible, workers=args.workers,
             )  # fmt: skip
     except ValueError as error:  # a bad --metric for the task, too few rows for the folds
         raise UsageError(str(error)) from None

@@ -59,6 +59,7 @@ class Run:
     activation: str | None = None
     fits: dict[int, Fit] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    live: dict[str, list] | None = None  # the history of the fit in progress, while there is one
 
     @property
     def status(self) -> str:
@@ -291,6 +292,7 @@ def compare(
     progress: bool = False,
     on_fit: Callable[[Comparison], None] | None = None,
     on_start: Callable[[Comparison], None] | None = None,
+    on_epoch: Callable[[Comparison], None] | None = None,
     workers: int = 1,
 ) -> Comparison:
     """Train one model per loss and split of ``dataset``; score and judge them.
@@ -303,7 +305,8 @@ def compare(
     the training rows choose the best epoch. ``metric`` ranks the losses (default:
     :data:`~.metrics.DEFAULT_METRIC` of the task). ``on_fit(comparison)`` runs after every
     finished fit (the CLI rewrites the report there), ``on_start(comparison)`` once before the
-    first (the compatibility findings are known then). ``progress=True`` shows progress bars.
+    first (the compatibility findings are known then), ``on_epoch(comparison)`` after every epoch
+    of a fit in progress (its curves so far are ``Run.live``). ``progress=True`` shows progress bars.
     ``workers > 1`` runs the fits in that many processes; the numbers are those of a serial run.
     """
     started = time.perf_counter()
@@ -321,10 +324,27 @@ def compare(
     if on_start is not None:
         on_start(comparison)
     run_all = run_serial if workers <= 1 else run_parallel
+    runs = {run.label: run for run in comparison.runs}
     with ProgressBars(progress, [c.label for c in candidates], len(plans)) as bars:
+
+        def callback_for(label: str, split: int):
+            show = bars.epoch(label, split)
+
+            def after_epoch(epoch: int, row: dict) -> None:
+                if show is not None:
+                    show(epoch, row)
+                live = runs[label].live = {} if epoch == 1 else runs[label].live
+                for key, value in row.items():
+                    live.setdefault(key, []).append(value)
+                if on_epoch is not None:
+                    on_epoch(comparison)
+
+            return after_epoch
+
         try:
-            for candidate, run, fit in run_all(candidates, comparison.runs, dataset, plans, shared, bars, workers):
+            for candidate, run, fit in run_all(candidates, comparison.runs, dataset, plans, shared, callback_for, workers):
                 run.fits[fit.split] = fit
+                run.live = None
                 bars.done(candidate.label, fit.status)
                 if fit.status == "interrupted":
                     raise KeyboardInterrupt

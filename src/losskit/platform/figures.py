@@ -31,7 +31,7 @@ def figures(comparison: Comparison, *, live: bool = False) -> dict[str, bytes | 
     only the intervals and the curves of every loss together (the page of a run in progress is
     rewritten often)."""
     result: dict = {}
-    trained = [r for r in comparison.runs if any(f.history is not None and f.history.epochs > 0 for f in r.fits.values())]
+    trained = [r for r in comparison.runs if r.live or any(f.history is not None and f.history.epochs > 0 for f in r.fits.values())]
     scored = [r for r in comparison.runs if r.values(comparison.metric)]
     if scored:
         result["intervals"] = _png(_intervals(comparison, scored))
@@ -86,6 +86,8 @@ def _band(run: Run, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """``(epochs, mean, low, high)`` of a history key over the fits of ``run``, up to the last
     epoch that at least a third of the fits reached (beyond it a mean of one or two fits jumps)."""
     series = [f.history.history.get(key, []) for f in run.fits.values() if f.history is not None]
+    if run.live:  # the fit in progress, while the report is live
+        series.append(run.live.get(key, []))
     lengths = sorted((len(s) for s in series), reverse=True)
     longest = lengths[max(0, math.ceil(len(lengths) / 3) - 1)] if lengths else 0
     table = np.full((len(series), longest), np.nan)

@@ -86,16 +86,17 @@ def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: S
     return fit
 
 
-def run_serial(candidates, runs, dataset, plans, shared, bars, workers):
+def run_serial(candidates, runs, dataset, plans, shared, callback_for, workers):
     """``(candidate, run, fit)`` split by split, every loss on a split before the next split (so
-    the live report shows every loss early); a loss that failed (refused the data) is not retried."""
+    the live report shows every loss early); a loss that failed (refused the data) is not retried.
+    ``callback_for(label, split)`` gives each fit its per-epoch callback."""
     failed = set()
     for plan in plans:
         for candidate, run in zip(candidates, runs):
             if candidate.label in failed:
                 continue
             try:
-                fit = fit_unit(candidate, dataset, plan, shared, callback=bars.epoch(candidate.label, plan.index))
+                fit = fit_unit(candidate, dataset, plan, shared, callback=callback_for(candidate.label, plan.index))
             except KeyboardInterrupt:
                 fit = Fit(plan.index, "interrupted", "interrupted before the first epoch")
             if fit.status == "failed":
@@ -103,9 +104,10 @@ def run_serial(candidates, runs, dataset, plans, shared, bars, workers):
             yield candidate, run, fit
 
 
-def run_parallel(candidates, runs, dataset, plans, shared, bars, workers):
+def run_parallel(candidates, runs, dataset, plans, shared, callback_for, workers):
     """``(candidate, run, fit)`` as the fits finish in ``workers`` processes (candidates and
-    custom losses must pickle). The fits come back without their model objects."""
+    custom losses must pickle). The fits come back without their model objects, and report no
+    epochs on the way."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 

@@ -8,8 +8,8 @@ evaluation plots (predicted against actual and residuals; ROC, precision-recall,
 confusion matrices), the loss profiles, the compatibility findings, and the data and settings.
 ``history.json`` holds every number the report shows.
 
-While ``losskit compare`` runs, :class:`LiveReport` rewrites the page after finished fits (at
-most every :data:`LIVE_SECONDS`), with a ``<meta http-equiv="refresh">`` so an open browser tab
+While ``losskit compare`` runs, :class:`LiveReport` rewrites the page as epochs and fits finish
+(at most every :data:`LIVE_SECONDS`, the first time after the first epoch), with a ``<meta http-equiv="refresh">`` so an open browser tab
 follows the run; the final page has no refresh. Every file is written to a temporary file and
 moved into place (``os.replace``), so a reader never sees half a file, and only files this
 module wrote (listed in ``history.json``) are ever replaced or removed.
@@ -55,9 +55,10 @@ def check_output_dir(out, *, force: bool = False) -> Path:
 
 
 class LiveReport:
-    """``on_fit`` callback of :func:`~.comparison.compare`: the report of what has finished so
-    far, rewritten at most every :data:`LIVE_SECONDS` and after the first fit; :meth:`final`
-    writes the finished report."""
+    """``on_fit`` and ``on_epoch`` callback of :func:`~.comparison.compare`: the report of what
+    has finished so far and the curves of the fit in progress, rewritten at most every
+    :data:`LIVE_SECONDS` (the first time after the first epoch); :meth:`final` writes the
+    finished report."""
 
     def __init__(self, out):
         self.out = Path(out)
@@ -229,7 +230,7 @@ def _warning_badge(run: Run) -> str:
 
 def _curves_section(comparison: Comparison, drawn: dict) -> str:
     curves = drawn.get("curves", {})
-    if not curves:
+    if not curves and "overview" not in drawn:
         return ""
     metric = LABELS[comparison.metric]
     overview = _img(drawn["overview"], f"validation loss and {metric} of every loss by epoch") if "overview" in drawn else ""
