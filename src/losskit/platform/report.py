@@ -39,7 +39,7 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once: the permissions a plain open() would give
 
 #: Seconds between two rewrites of the page while the comparison runs.
-LIVE_SECONDS = 8.0
+LIVE_SECONDS = 10.0
 REFRESH_SECONDS = 3
 
 
@@ -63,12 +63,14 @@ class LiveReport:
     def __init__(self, out):
         self.out = Path(out)
         self.last = -math.inf
+        self.cost = 0.0
 
     def __call__(self, comparison: Comparison) -> None:
         now = time.monotonic()
-        if now - self.last >= LIVE_SECONDS:
+        if now - self.last >= max(LIVE_SECONDS, 9.0 * self.cost):  # the rewrites take at most a tenth of the run
             write_report(comparison, self.out, force=True, live=True)
             self.last = time.monotonic()
+            self.cost = self.last - now
 
     def final(self, comparison: Comparison) -> Path:
         return write_report(comparison, self.out, force=True)
