@@ -44,6 +44,8 @@ def check_compatibility(activation: Any, loss: Any) -> list[Finding]:
     Emits :class:`LossCompatibilityWarning` when the pair is incompatible (a finding of level
     ``"error"``).
 
+    Examples
+    --------
     >>> import losskit as lk
     >>> [f.code for f in lk.check_compatibility("sigmoid", "binary_crossentropy")]
     ['fits']
