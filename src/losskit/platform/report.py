@@ -60,14 +60,16 @@ class LiveReport:
     :data:`LIVE_SECONDS` (the first time after the first epoch); :meth:`final` writes the
     finished report."""
 
-    def __init__(self, out):
+    def __init__(self, out, *, every: float = LIVE_SECONDS):
         self.out = Path(out)
+        self.every = every  # 0: after every epoch and fit, however long the rewrite takes
         self.last = -math.inf
         self.cost = 0.0
 
     def __call__(self, comparison: Comparison) -> None:
         now = time.monotonic()
-        if now - self.last >= max(LIVE_SECONDS, 9.0 * self.cost):  # the rewrites take at most a tenth of the run
+        wait = max(self.every, 9.0 * self.cost) if self.every else 0.0  # the rewrites take at most a tenth of the run
+        if now - self.last >= wait:
             write_report(comparison, self.out, force=True, live=True)
             self.last = time.monotonic()
             self.cost = self.last - now
