@@ -135,17 +135,19 @@ def poisson(y_true, y_pred, *, log_input=False, surrogate):
 
 # ----------------------------------------------------------------------------- classification
 def _sigmoid_terms(x):
-    """``(p, 1 - p)`` of logits ``x`` from one ``exp``: ``t = exp(-x)``, ``p = 1 / (1 + t)``,
-    ``1 - p = t p``, each exact in relative terms. ``-x`` is capped at log(float max), so ``t`` is
-    finite: a logit below -88.7 (float32) or -709.8 (float64) gets ``p`` of the float's smallest
-    normal size instead of 0, where the reference's ``exp(log_sigmoid(x))`` may underflow to 0."""
-    t = np.negative(x)
-    np.minimum(t, np.log(np.finfo(x.dtype).max), out=t)
-    np.exp(t, out=t)
-    p = np.add(t, 1.0)
+    """``(p, 1 - p)`` of logits ``x``, as ``1 / (1 + exp(-x))`` and ``1 / (1 + exp(x))``: each exact in
+    relative terms for logits of any size (an ``exp`` that overflows gives exactly 0), no branch.
+    (One ``exp`` and ``1 - p = exp(-x) p`` would save a pass, but ``exp(-x)`` must then be capped
+    to stay finite, which leaves ``p`` at about 1e-38 where it is 0.)"""
+    with np.errstate(over="ignore"):
+        p = np.negative(x)
+        np.exp(p, out=p)
+        q = np.exp(x)
+    p += 1.0
     np.reciprocal(p, out=p)
-    t *= p
-    return p, t
+    q += 1.0
+    np.reciprocal(q, out=q)
+    return p, q
 
 
 @fast_derivatives(losses.binary_crossentropy, accepts=_unweighted_logits)

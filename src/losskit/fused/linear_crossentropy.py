@@ -22,8 +22,8 @@ import numpy as np
 
 from .. import _array
 
-#: Bytes of logits one chunk may hold (64 MiB: 256 tokens of a 65,536-word vocabulary in float32).
-CHUNK_BYTES = 64 * 2**20
+#: Bytes of logits one chunk may hold (32 MiB: 128 tokens of a 65,536-word vocabulary in float32).
+CHUNK_BYTES = 32 * 2**20
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "none")
 
 
