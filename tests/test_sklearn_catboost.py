@@ -94,7 +94,7 @@ def test_catboost_custom_logistic_objective_equals_logloss():
     from losskit import catboost as lkc
 
     X, y = load_breast_cancer(return_X_y=True)
-    params = dict(iterations=20, depth=3, learning_rate=0.3, verbose=0, random_seed=0, thread_count=2,
+    params = dict(iterations=20, depth=3, learning_rate=0.3, verbose=0, random_seed=0, thread_count=2, allow_writing_files=False,
                   leaf_estimation_method="Newton", leaf_estimation_iterations=1, boost_from_average=False)  # fmt: skip
     ours = catboost.CatBoostClassifier(loss_function=lkc.objective("binary_crossentropy"), eval_metric=lkc.metric("binary_crossentropy"), **params).fit(X, y)
     native = catboost.CatBoostClassifier(loss_function="Logloss", **params).fit(X, y)
@@ -113,7 +113,7 @@ def test_catboost_baseline_is_the_best_constant_and_training_improves_on_it():
     np.testing.assert_allclose(lkc.baseline("mae", y), np.full(len(y), np.median(y)), rtol=1e-12)
     base = lkc.baseline("mse", y)
     np.testing.assert_allclose(base, np.full(len(y), y.mean()), rtol=1e-12)
-    params = dict(iterations=30, depth=3, learning_rate=0.3, verbose=0, random_seed=0, thread_count=2)
+    params = dict(iterations=30, depth=3, learning_rate=0.3, verbose=0, random_seed=0, thread_count=2, allow_writing_files=False)
     model = catboost.CatBoostRegressor(loss_function=lkc.objective("mse"), eval_metric=lkc.metric("mse"), **params)
     model.fit(catboost.Pool(X, y, baseline=base))
     assert mean_squared_error(y, model.predict(X) + base) < 0.6 * mean_squared_error(y, base)
