@@ -27,7 +27,7 @@ import math
 import warnings
 from typing import Any
 
-from ..losses._domain import NON_NEGATIVE, REAL, UNIT, Interval, Labels, Layout, Target
+from ..losses._domain import NON_NEGATIVE, REAL, UNIT, Interval, Layout, Target
 from ..losses._spec import LossSpec
 from ..registry import get
 from . import activations as _activations
