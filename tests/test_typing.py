@@ -3,7 +3,6 @@ sees ``lk.get(name)`` as a ``Loss`` (not ``Loss | None``) and finds no error in 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
