@@ -1,8 +1,17 @@
 """Per-call overhead of losskit on tiny NumPy inputs (32 x 1), where Python work dominates.
 
-    python benchmarks/overhead.py --label after      # adds/overwrites the "after" column of overhead.json
+    python benchmarks/overhead.py --label after      # writes the "after" column of overhead.json
 
-Times, in microseconds per call (median of rounds, each a loop of calls), the functional form
+Before and after a change, interleaved (each run keeps, per case, the fastest of its runs so far:
+other processes on a shared machine only ever slow a run down)::
+
+    git worktree add /tmp/before <rev>
+    for i in 1 2 3; do
+        PYTHONPATH=/tmp/before/src python benchmarks/overhead.py --label before
+        python benchmarks/overhead.py --label after
+    done
+
+Times, in microseconds per call (the fastest of rounds, each a loop of calls), the functional form
 ``lk.mean_squared_error(y, p)``, the Loss object ``lk.get("mse")(y, p)``, BCE from logits, sparse
 categorical crossentropy (32 x 10) and ``loss.gradient_hessian``; with value checks on (the
 default) and off. The JSON keeps one column per label so a change can be measured before and after.
@@ -12,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
@@ -23,7 +31,7 @@ import losskit as lk
 RESULTS = Path(__file__).with_name("overhead.json")
 
 
-def per_call_us(fn, rounds: int = 7, calls: int = 2000) -> float:
+def per_call_us(fn, rounds: int = 9, calls: int = 3000) -> float:
     fn()
     times = []
     for _ in range(rounds):
@@ -31,7 +39,7 @@ def per_call_us(fn, rounds: int = 7, calls: int = 2000) -> float:
         for _ in range(calls):
             fn()
         times.append(1e6 * (time.perf_counter() - start) / calls)
-    return statistics.median(times)
+    return min(times)
 
 
 def cases():
@@ -60,7 +68,8 @@ def main() -> None:
             for name, fn in cases().items():
                 column[f"{name}, checks {'on' if checks else 'off'}"] = round(per_call_us(fn), 2)
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results[args.label] = column
+    previous = results.get(args.label, {})
+    results[args.label] = {case: min(value, previous.get(case, value)) for case, value in column.items()}
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     labels = list(results)
     print("| case (us per call) | " + " | ".join(labels) + " |")

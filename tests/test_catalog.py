@@ -13,7 +13,7 @@ import pytest
 
 import losskit as lk
 from cases import make_case
-from conftest import assert_close
+from conftest import Backend, assert_close
 from formulas import REFERENCE
 from losskit.losses import CATALOG
 
@@ -212,6 +212,36 @@ def test_options_match_the_formula(name, options, make, backend, dtype):
     yt, yp = backend.to(y_true, dtype), backend.to(y_pred, dtype)
     bound = lk.get(name, **options).values(yt, yp)
     np.testing.assert_array_equal(backend.np(bound), backend.np(getattr(lk, name)(yt, yp, **options)))
+
+
+# ----------------------------------------------------------------------------- the reference kernels
+# On NumPy the records with a fast kernel run it instead of their value kernel; these tests run
+# the value kernels themselves there, so a broken reference fails on NumPy too (the fast kernels
+# are compared with the reference in test_fast_numpy.py).
+FAST = sorted(spec.name for spec in CATALOG if "numpy" in spec.kernels)
+NUMPY = Backend("numpy")
+
+
+@pytest.fixture
+def reference_kernels_only(monkeypatch):
+    """Every record without its fast kernels: the value kernels run on every library."""
+    for spec in CATALOG:
+        monkeypatch.setattr(spec, "kernels", {})
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_the_reference_kernel_matches_its_formula_on_numpy(name, dtype, reference_kernels_only):
+    y_true, y_pred, options = make_case(name, rng_for(name))
+    check(name, y_true, y_pred, options, NUMPY, dtype)
+
+
+FAST_VARIANTS = [v for v in VARIANTS if v[0] in FAST]
+
+
+@pytest.mark.parametrize(("name", "options", "make"), FAST_VARIANTS, ids=[f"{n}-{o}-{m.__name__}" for n, o, m in FAST_VARIANTS])
+def test_the_reference_kernel_with_options_on_numpy(name, options, make, dtype, reference_kernels_only):
+    y_true, y_pred = make(name, rng_for(name, sorted(options.items()), make.__name__))
+    check(name, y_true, y_pred, options, NUMPY, dtype)
 
 
 def test_every_option_is_exercised():

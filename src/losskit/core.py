@@ -17,6 +17,7 @@ Division by zero (no values, all weights 0, every label ignored) gives 0, never 
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -219,7 +220,7 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
         mask = xp.astype(mask, values.dtype)
         if reduction in ("sum_over_batch_size", "mean"):
             valid = xp.sum(mask)
-            mask = mask * _divide_no_nan(xp.asarray(float(_size(values)), dtype=values.dtype, device=_array.device(values)), valid, xp)
+            mask = mask * _divide_no_nan(xp.asarray(float(math.prod(values.shape)), dtype=values.dtype, device=_array.device(values)), valid, xp)
         weights = mask if weights is None else weights * mask
     if weights is not None:
         values = values * weights
@@ -230,7 +231,7 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
         return total_loss
     if reduction == "mean_with_sample_weight" and weights is not None:
         return _divide_no_nan(total_loss, xp.sum(xp.broadcast_to(weights, values.shape)), xp)
-    count = _size(values)  # a Python int: dividing by it needs no guard against 0 / 0
+    count = math.prod(values.shape)  # a Python int: dividing by it needs no guard against 0 / 0
     if not count:
         return xp.zeros_like(total_loss)
     mean = total_loss / count
@@ -259,13 +260,6 @@ def _align_weights(name: str, weights, values, xp):
             f"or a prefix of it; got {tuple(weights.shape)}"
         )
     return weights
-
-
-def _size(x) -> int:
-    n = 1
-    for d in x.shape:
-        n *= d
-    return n
 
 
 def _check_reduction(name: str, reduction: str | None) -> str:

@@ -9,9 +9,10 @@ all name the same loss.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, overload
 
 from . import _array
 from ._array import one_hot
@@ -81,6 +82,14 @@ core.spec_by_name = spec_for  # registered user losses unpickle by name
 def available() -> list[str]:
     """The canonical names of every registered loss, sorted."""
     return sorted(_SPECS)
+
+
+@overload
+def get(identifier: None, **options: Any) -> None: ...
+
+
+@overload
+def get(identifier: str | Loss | dict[str, Any] | Callable[..., Any], **options: Any) -> Loss: ...
 
 
 def get(identifier: Any, **options: Any) -> Loss | None:
@@ -184,9 +193,7 @@ def to_categorical(labels, num_classes: int | None = None):
     if not (xp.isdtype(labels.dtype, "integral") or bool(xp.all(labels == xp.floor(labels)))):
         raise ValueError("to_categorical: `labels` must be integers; got non-integer values")
     labels = xp.astype(labels, xp.int64)
-    size = 1
-    for d in labels.shape:
-        size *= d
+    size = math.prod(labels.shape)
     if num_classes is None:
         num_classes = int(xp.max(labels)) + 1 if size else 0
     if size and (int(xp.min(labels)) < 0 or int(xp.max(labels)) >= num_classes):

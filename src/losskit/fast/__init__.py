@@ -10,17 +10,17 @@ imports the catalog; the catalog never imports it. ``import losskit`` imports th
 A library may also give the Loss object a per-call path (:func:`route`): PyTorch's
 (:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses.
 
-Today: NumPy (:mod:`losskit.fast.numpy`), PyTorch (:mod:`losskit.fast.torch`; importing it does
-not import torch).
+Today: NumPy values (:mod:`losskit.fast.numpy`) and derivatives (:mod:`losskit.fast.numpy_derivatives`),
+PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from . import numpy, torch
+from . import numpy, numpy_derivatives, torch
 
-__all__ = ["numpy", "torch", "Route", "route"]
+__all__ = ["numpy", "numpy_derivatives", "torch", "Route", "route"]
 
 
 class Route(NamedTuple):

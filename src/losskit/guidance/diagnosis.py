@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import numpy_namespace
+from .._array import numpy_namespace, to_numpy
 from ..losses._domain import UNIT, Interval, Layout, Target
 from ..losses._prepare import move_class_axis
 from ..losses._spec import LossSpec
@@ -54,6 +54,8 @@ def diagnose(loss: Any, y_true: Any, y_pred: Any) -> list[Finding]:
     ``loss`` is anything :func:`losskit.get` accepts (its options count: ``from_logits=True``
     changes what ``y_pred`` should look like); the arrays may come from any library.
 
+    Examples
+    --------
     >>> import numpy as np, losskit as lk
     >>> [f.code for f in lk.diagnose("categorical_crossentropy", np.array([0, 2, 1]), np.full((3, 3), 1 / 3))]
     ['integer-labels']
@@ -77,10 +79,7 @@ def diagnose(loss: Any, y_true: Any, y_pred: Any) -> list[Finding]:
 
 # ----------------------------------------------------------------------------- reading the data
 def _numbers(name: str, arg: str, x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):  # a torch tensor, maybe on a GPU, requiring grad or in bfloat16
-        x = x.detach().cpu()
-        x = x.double() if x.is_floating_point() else x
-    a = np.asarray(x)
+    a = to_numpy(x)
     if a.dtype.kind not in "biuf":
         raise ValueError(f"diagnose: `{arg}` for {name} must hold numbers; got dtype {a.dtype}")
     return a.astype(np.float64)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .._array import to_numpy
 from .diagnosis import IMBALANCE_RATIO, OUTLIER_SIGMAS, heavy_tailed, robust_outliers
 
 TASKS = ("regression", "binary", "multiclass", "multilabel", "counts", "similarity", "reinforcement", "distribution")
@@ -84,6 +85,8 @@ def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False,
     format, the class balance and the tails. ``outliers`` favours robust regression losses,
     ``imbalanced`` focal losses and class weights.
 
+    Examples
+    --------
     >>> import losskit as lk
     >>> [r.loss for r in lk.recommend("binary")][:2]
     ['binary_crossentropy', 'hinge']
@@ -121,10 +124,7 @@ def _task(task: str) -> str:
 
 # ----------------------------------------------------------------------------- reading y
 def _as_numpy(y: Any) -> np.ndarray:
-    if hasattr(y, "detach"):  # a torch tensor, maybe on a GPU, requiring grad or in bfloat16
-        y = y.detach().cpu()
-        y = y.double() if y.is_floating_point() else y
-    y = np.asarray(y)
+    y = to_numpy(y)
     return y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
 
 

@@ -10,6 +10,8 @@ import enum
 import math
 from dataclasses import dataclass
 
+from .._array import extrema
+
 
 @dataclass(frozen=True)
 class Interval:
@@ -37,7 +39,7 @@ class Interval:
         """True when every value of ``x`` lies in the interval, from its min and max (two
         reductions, no temporaries; a NaN makes both NaN, so it is never within). False means
         "not known": :meth:`contains` decides (and the error message is worded from it)."""
-        low, high = xp.min(x), xp.max(x)
+        low, high = extrema(x, xp)
         above = low >= self.low if self.low_closed else low > self.low
         below = high <= self.high if self.high_closed else high < self.high
         return bool(above) and bool(below)
@@ -80,7 +82,10 @@ class ClassIndices:
 
     def all_within(self, x, xp, num_classes: int) -> bool:
         """True for integer labels whose min and max lie in [0, num_classes); False: "not known"."""
-        return xp.isdtype(x.dtype, "integral") and bool(xp.min(x) >= 0) and bool(xp.max(x) < num_classes)
+        if not xp.isdtype(x.dtype, "integral"):
+            return False
+        low, high = extrema(x, xp)
+        return bool(low >= 0) and bool(high < num_classes)
 
 
 def _fmt(v: float) -> str:

@@ -70,9 +70,9 @@ class FastKernel:
     kernel: Callable
     accepts: Callable
     option_names: frozenset[str]
-    #: ``objective(y_true, y_pred, reduction, **options) -> 0-d`` or None: the reduced objective of
-    #: a library's fused loss (``"sum"`` or the mean over samples), where the library has one; the
-    #: library's fast path (:mod:`losskit.fast`) calls it instead of reducing per-sample values.
+    #: ``objective(y_true, y_pred, sum_, **options) -> 0-d`` or None: the reduced objective of a
+    #: library's fused loss (the sum of the per-sample values if ``sum_``, else their mean over
+    #: samples); the library's per-call path (:mod:`losskit.fast`) calls it instead of reducing.
     objective: Callable | None = None
 
     def covers(self, y_true, y_pred, options: dict[str, Any]) -> bool:
@@ -111,7 +111,8 @@ class LossSpec:
     # sum(values), declared by ``@loss.derivatives``; ``hessian_kind``: "exact" or "surrogate: ...".
     gradient_hessian: Callable | None = None
     hessian_kind: str = ""
-    kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast kernel
+    kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast value kernel
+    derivative_kernels: dict[str, FastKernel] = field(default_factory=dict)  # library -> fast (gradient, hessian)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -153,8 +154,12 @@ class LossSpec:
 
             @functools.wraps(kernel)
             def gradient_hessian(y_true, y_pred, *, xp, surrogate=False, **options):
-                extra = {"surrogate": surrogate} if takes_surrogate else {}
-                grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
+                fast = self.derivative_kernels.get(_array.library(xp)) if self.derivative_kernels else None
+                if fast is not None and fast.covers(y_true, y_pred, options):
+                    grad, hess = fast.kernel(y_true, y_pred, surrogate=surrogate, **options)
+                else:
+                    extra = {"surrogate": surrogate} if takes_surrogate else {}
+                    grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
                 if surrogate:
                     hess = xp.clip(hess, min=HESSIAN_FLOOR)
                 return grad, hess
@@ -165,14 +170,19 @@ class LossSpec:
 
         return wrap
 
-    def fast(self, library: str, *, accepts: Callable, objective: Callable | None = None) -> Callable[[Callable], Callable]:
+    def fast(
+        self, library: str, *, accepts: Callable, derivatives: bool = False, objective: Callable | None = None
+    ) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
-        y_true, y_pred, options)`` says which prepared arrays and option values it covers;
-        ``objective`` is the library's fused reduced form, if any (:class:`FastKernel`)."""
+        y_true, y_pred, options)`` says which prepared arrays and option values it covers. With
+        ``derivatives=True`` it stands in for the derivative kernel: ``f(y_true, y_pred, *,
+        surrogate, **options) -> (gradient, hessian)`` (the surrogate's floor is applied after it).
+        ``objective`` is the library's fused reduced form of the values, if any (:class:`FastKernel`)."""
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
-            self.kernels[library] = FastKernel(kernel, accepts, names, objective)
+            table = self.derivative_kernels if derivatives else self.kernels
+            table[library] = FastKernel(kernel, accepts, names - {"surrogate"}, objective)
             return kernel
 
         return register

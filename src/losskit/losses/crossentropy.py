@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from .._array import EPSILON, device, log_sigmoid, log_softmax, one_hot
-from ._domain import CLASS_INDICES, REAL, UNIT, Layout, Target
+from ._domain import CLASS_INDICES, UNIT, Layout, Target
 from ._link import LOGIT, SOFTMAX
 from ._spec import AXIS, OPTIONAL_INT, UNIT_NUMBER, Check, define
 
