@@ -9,7 +9,9 @@ written all the same). While it runs, the report is already there and reloads it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import warnings
 
@@ -120,6 +122,41 @@ def _main(argv: list[str]) -> int:
 
 
 def _compare(dataset, losses, args, out) -> int:
+    from .report import output_lock
+
+    try:
+        with output_lock(out), _terminate_as_interrupt():
+            return _run_and_report(dataset, losses, args, out)
+    except FileExistsError as error:
+        raise UsageError(str(error)) from None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops the run as Ctrl-C does: the finished fits are kept and reported."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait while the final report is written (a second Ctrl-C cannot cut it short)."""
+    handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _run_and_report(dataset, losses, args, out) -> int:
     import torch
 
     from ..guidance import LossCompatibilityWarning
@@ -143,7 +180,8 @@ def _compare(dataset, losses, args, out) -> int:
     if not any(run.fits for run in comparison.runs) and comparison.interrupted:
         print("losskit compare: interrupted before any fit finished; no report written", file=sys.stderr)
         return INTERRUPTED
-    page = live.final(comparison)
+    with _signals_held():
+        page = live.final(comparison)
     if args.mlflow:
         from .tracking import log_comparison
 
