@@ -9,7 +9,9 @@ written all the same). While it runs, the report is already there and reloads it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import warnings
 
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--val-size", type=float, default=0.2, help="fraction of the training rows used for validation (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=1, help="fits in parallel processes; the same numbers as one (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the summary and the verdict as JSON on stdout")
+    parser.add_argument("--mlflow", metavar="URI", help="log every fit (parameters, per-epoch and held-out metrics) to this MLflow tracking URI")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="report directory (default: %(default)s/)")
     parser.add_argument("--force", action="store_true", help="overwrite the report in an existing --out directory")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -94,6 +97,13 @@ def _main(argv: list[str]) -> int:
         out = check_output_dir(args.out, force=args.force)
     except FileExistsError as error:
         raise UsageError(str(error)) from None
+    if args.mlflow:
+        from .tracking import require_mlflow
+
+        try:
+            require_mlflow()
+        except ImportError as error:
+            raise UsageError(str(error)) from None
     losses = parse_losses(args.losses, args.model) if args.losses else None
     try:
         if args.csv:
@@ -112,6 +122,41 @@ def _main(argv: list[str]) -> int:
 
 
 def _compare(dataset, losses, args, out) -> int:
+    from .report import output_lock
+
+    try:
+        with output_lock(out), _terminate_as_interrupt():
+            return _run_and_report(dataset, losses, args, out)
+    except FileExistsError as error:
+        raise UsageError(str(error)) from None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM stops the run as Ctrl-C does: the finished fits are kept and reported."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait while the final report is written (a second Ctrl-C cannot cut it short)."""
+    handlers = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _run_and_report(dataset, losses, args, out) -> int:
     import torch
 
     from ..guidance import LossCompatibilityWarning
@@ -135,7 +180,13 @@ def _compare(dataset, losses, args, out) -> int:
     if not any(run.fits for run in comparison.runs) and comparison.interrupted:
         print("losskit compare: interrupted before any fit finished; no report written", file=sys.stderr)
         return INTERRUPTED
-    page = live.final(comparison)
+    with _signals_held():
+        page = live.final(comparison)
+    if args.mlflow:
+        from .tracking import log_comparison
+
+        run_id = log_comparison(comparison.to_dict(), args.mlflow)
+        print(f"MLflow: every fit logged under run {run_id} at {args.mlflow}", file=sys.stderr)
     if args.json:
         print(json.dumps(summary_json(comparison), indent=1, allow_nan=False))
         print(f"Report: {page}", file=sys.stderr)

@@ -78,6 +78,8 @@ def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: S
             )  # fmt: skip
     except ValueError as error:  # the loss refused the data (a domain or shape error): report it, go on
         return Fit(plan.index, "failed", str(error))
+    except Exception as error:  # any other crash fails this loss, not the comparison
+        return Fit(plan.index, "failed", f"{type(error).__name__}: {error}")
     fit = Fit(plan.index, history.status, history.message, history)
     if history.finished and history.best_epoch is not None:
         fit.test = history.evaluate(splits.X_test, splits.y_test)

@@ -18,6 +18,7 @@ module wrote (listed in ``history.json``) are ever replaced or removed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import html
 import json
@@ -49,9 +50,64 @@ def check_output_dir(out, *, force: bool = False) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
+    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()) and not force:
         raise FileExistsError(f"the output directory {out} exists and is not empty; pass --force to overwrite it")
     return out
+
+
+LOCK = ".losskit-compare.lock"
+
+
+@contextlib.contextmanager
+def output_lock(out):
+    """Hold ``out`` for one ``losskit compare``: ``out/.losskit-compare.lock`` is created exclusively
+    (which also proves the directory writable before any training) and removed at the end. Another
+    live run's lock raises FileExistsError; a lock whose process is gone is taken over. A directory
+    this run created and left empty is removed again; nothing else is."""
+    out = Path(out)
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = out / LOCK
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                if _alive(_lock_owner(lock)):
+                    raise FileExistsError(f"another losskit compare (pid {_lock_owner(lock)}) is writing to {out}; wait for it or choose another --out") from None
+                lock.unlink(missing_ok=True)  # its process is gone
+        else:
+            raise FileExistsError(f"could not lock {out}")
+    except PermissionError as error:
+        raise FileExistsError(f"cannot write to {out}: {error.strerror}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        yield out
+    finally:
+        lock.unlink(missing_ok=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
+
+
+def _lock_owner(lock: Path) -> int:
+    try:
+        return int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class LiveReport:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..core import Loss
+from ..losses._domain import ClassIndices
 from ..registry import get
 from .data import encode_target, infer_task, label_indices
 from .history import History
@@ -137,7 +138,8 @@ def _check_targets(loss: Loss, form: OutputForm, targets: np.ndarray) -> None:
     domain = loss.info.y_true_domain
     if domain is None or form.target == "labels":
         return
-    if not bool(np.all(domain.contains(targets, np))):
+    contains = domain.contains(targets, np, form.n_classes) if isinstance(domain, ClassIndices) else domain.contains(targets, np)
+    if not bool(np.all(contains)):
         raise ValueError(
             f"train: {loss.name} needs targets with values in {domain}; "
             f"got min={float(targets.min()):g}, max={float(targets.max()):g}"
