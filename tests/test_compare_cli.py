@@ -1,6 +1,6 @@
-"""``losskit compare`` end to end: the installed command on bundled datasets and CSV files, the
-report it writes, and how it fails (bad data: exit 2 with one line; Ctrl-C and diverging losses:
-a report of what finished)."""
+"""``losskit compare`` end to end: the command (``python -m losskit.cli``, from the losskit this
+test imports) on bundled datasets and CSV files, the report it writes, and how it fails (bad
+data: exit 2 with one line; Ctrl-C and diverging losses: a report of what finished)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,14 +22,14 @@ import losskit as lk  # noqa: E402
 from losskit.platform import compare, load_bundled, write_report  # noqa: E402
 from losskit.platform.cli import compare_main  # noqa: E402
 
-LOSSKIT = shutil.which("losskit")
-needs_command = pytest.mark.skipif(LOSSKIT is None, reason="the losskit command is not installed (pip install -e .)")
 PNG = b"\x89PNG\r\n\x1a\n"
+SOURCE = str(Path(lk.__file__).resolve().parents[1])  # the losskit under test, for the subprocess too
+FAST = ("--repeats", "1", "--folds", "2")  # 2 paired splits: enough for an interval, quick
 
 
 def losskit_compare(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "140"}
-    return subprocess.run([LOSSKIT, "compare", *args], capture_output=True, text=True, timeout=timeout, env=env)
+    env = {**os.environ, "COLUMNS": "140", "PYTHONPATH": os.pathsep.join([SOURCE, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.run([sys.executable, "-m", "losskit.cli", "compare", *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def read_report(out):
@@ -39,18 +40,17 @@ def read_report(out):
 @pytest.fixture(scope="module")
 def diabetes(tmp_path_factory):
     out = tmp_path_factory.mktemp("diabetes") / "report"
-    return losskit_compare("--dataset", "diabetes", "--epochs", "3", "--out", str(out)), out
+    return losskit_compare("--dataset", "diabetes", "--epochs", "3", *FAST, "--out", str(out)), out
 
 
 @pytest.fixture(scope="module")
 def breast_cancer(tmp_path_factory):
     out = tmp_path_factory.mktemp("breast_cancer") / "report"
     losses = "bce,hinge,binary_focal_crossentropy(gamma=1.0)"
-    return losskit_compare("--dataset", "breast_cancer", "--epochs", "3", "--losses", losses, "--out", str(out)), out
+    return losskit_compare("--dataset", "breast_cancer", "--epochs", "3", *FAST, "--losses", losses, "--out", str(out)), out
 
 
 # ----------------------------------------------------------------------------- bundled datasets
-@needs_command
 @pytest.mark.parametrize("name", ["diabetes", "breast_cancer"])
 def test_every_loss_has_finite_training_and_validation_values_at_every_epoch(name, request):
     result, out = request.getfixturevalue(name)
@@ -65,7 +65,7 @@ def test_every_loss_has_finite_training_and_validation_values_at_every_epoch(nam
         assert len(losses) == len(val_losses) == 3
         assert all(v is not None and math.isfinite(v) for v in losses + val_losses)
         assert losses[-1] < losses[0], run["label"]  # training makes the training loss go down
-        for metric in history["metrics"]:
+        for metric in run["test"]:
             train, val = run["history"][metric], run["history"]["val_" + metric]
             assert len(train) == len(val) == 3
             if run["test"][metric] is None:  # undefined for this loss (log loss of a margin)
@@ -74,8 +74,7 @@ def test_every_loss_has_finite_training_and_validation_values_at_every_epoch(nam
                 assert all(v is not None and math.isfinite(v) for v in train + val), (run["label"], metric)
 
 
-@needs_command
-def test_regression_defaults_to_the_recommended_losses_and_marks_the_lowest_rmse(diabetes):
+def test_regression_defaults_to_the_recommended_losses_and_a_verdict_on_the_median_absolute_error(diabetes):
     result, out = diabetes
     history, html = read_report(out)
 
@@ -83,33 +82,43 @@ def test_regression_defaults_to_the_recommended_losses_and_marks_the_lowest_rmse
     expected = [lk.get(r.loss).name for r in lk.recommend("regression", y=y)][:4]
     assert [run["loss"] for run in history["runs"]] == expected
     assert all(run["label"].startswith(run["loss"]) for run in history["runs"])
-    assert history["metrics"] == ["mae", "rmse", "r2"] and history["primary_metric"] == "rmse"
-    rmse = {run["label"]: run["test"]["rmse"] for run in history["runs"]}
-    assert history["best"] == [min(rmse, key=rmse.get)]
-    assert f"★ {history['best'][0]}" in result.stdout  # the terminal table marks it too
-    assert "<th>MAE ↓</th><th>RMSE ↓</th><th>R² ↑</th>" in html
+    assert history["schema_version"] >= 2 and len(history["splits"]) == 2
+    assert history["metrics"] == ["mae", "rmse", "r2", "medae"] and history["metric"] == "medae"
+    verdict = history["verdict"]
+    assert verdict["metric"] == "medae" and "Nadeau-Bengio" in verdict["method"]
+    labels = [run["label"] for run in history["runs"]]
+    assert set(verdict["best"] + verdict["equivalent"]) <= set(labels) and (verdict["best"] or verdict["equivalent"])
+    medae = {run["label"]: run["summary"]["medae"]["mean"] for run in history["runs"]}
+    assert verdict["top"] == min(medae, key=medae.get)
+    if verdict["best"]:
+        assert f"★ {verdict['best'][0]}" in result.stdout
+    else:
+        assert "no detectable difference" in " ".join(result.stdout.split()) and "no detectable difference" in html
+    assert "<th class=ranked>median abs. error ↓</th><th>MAE ↓</th><th>RMSE ↓</th><th>R² ↑</th>" in html  # the ranking metric first
 
 
-@needs_command
 def test_classification_report_has_each_loss_curves_the_metrics_table_and_the_findings(breast_cancer):
     result, out = breast_cancer
     history, html = read_report(out)
 
     labels = [run["label"] for run in history["runs"]]
     assert labels == ["binary_crossentropy", "hinge", "binary_focal_crossentropy(gamma=1.0)"]
-    assert history["metrics"] == ["accuracy", "log_loss", "f1", "roc_auc"]
+    assert history["metrics"] == ["accuracy", "balanced_accuracy", "log_loss", "brier", "f1", "roc_auc", "average_precision"]
+    assert history["metric"] == "average_precision"
     hinge = history["runs"][1]
     assert hinge["test"]["log_loss"] is None and 0.5 < hinge["test"]["roc_auc"] <= 1.0
     for label in labels:
-        assert f"<figcaption>{label}</figcaption>" in html  # its training and validation curves
-    # one figure per loss, the overview and the loss profiles, all inline
-    assert html.count('<img src="data:image/png;base64,') == len(labels) + 2
-    assert '<table class="results">' in html and "Held-out metrics" in html and "ROC AUC" in html
-    assert html.count('class="star"') == len(history["best"]) >= 1
-    assert "Compatibility findings" in html and "Loss profiles" in html
+        assert f"<figcaption>{label} " in html  # its training and validation curves
+    # the intervals, the overview, one figure per loss, ROC/PR, calibration, confusion matrices, the profiles
+    assert html.count('<img src="data:image/png;base64,') == len(labels) + 6
+    assert '<table class="results">' in html and "The evidence" in html and "ROC AUC" in html
+    assert html.count('class="star"') == len(history["verdict"]["best"])
+    assert "Compatibility findings" in html and "Loss profiles" in html and "Evaluation on held-out rows" in html
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing to fetch
+    assert 'http-equiv="refresh"' not in html  # the final page stops reloading
     figures = sorted((out / "figures").glob("*.png"))
-    assert len(figures) == len(labels) + 2 and all(f.read_bytes().startswith(PNG) for f in figures)
+    assert sorted(f.name for f in figures) == history["figures"]
+    assert len(figures) == len(labels) + 6 and all(f.read_bytes().startswith(PNG) for f in figures)
     assert "Traceback" not in result.stderr
 
 
@@ -132,11 +141,9 @@ def mixed_csv(tmp_path):
     return write_csv(tmp_path / "mixed.csv", rows, ["id", "x1", "x2", "color", "y"])
 
 
-@needs_command
 def test_a_csv_with_categorical_features_and_missing_values_and_the_force_flag(mixed_csv, tmp_path):
     out = tmp_path / "report"
-    first = losskit_compare("--csv", str(mixed_csv), "--target", "y", "--epochs", "2", "--losses", "mse,mae", "--out", str(out), "--quiet")
-    assert first.returncode == 0, first.stderr
+    assert compare_main(["--csv", str(mixed_csv), "--target", "y", "--epochs", "2", *FAST, "--losses", "mse,mae", "--out", str(out), "--quiet"]) == 0
     history, _ = read_report(out)
     data = history["dataset"]
     assert data["task"] == "regression" and data["n_samples"] == 80
@@ -150,14 +157,14 @@ def test_a_csv_with_categorical_features_and_missing_values_and_the_force_flag(m
     assert refused.stderr.count("\n") == 1 and "--force" in refused.stderr
     assert (out / "report.html").read_bytes() == page  # untouched
 
-    forced = losskit_compare("--csv", str(mixed_csv), "--target", "y", "--epochs", "1", "--losses", "huber", "--out", str(out), "--force", "--quiet")
-    assert forced.returncode == 0, forced.stderr
+    (out / "figures" / "mine.png").write_bytes(PNG)  # a file the report did not write: kept
+    assert compare_main(["--csv", str(mixed_csv), "--target", "y", "--epochs", "1", *FAST, "--losses", "huber", "--out", str(out), "--force", "--quiet"]) == 0
     history, _ = read_report(out)
     assert [run["label"] for run in history["runs"]] == ["huber"]
     assert [f.name for f in (out / "figures").glob("curves-*.png")] == ["curves-01-huber.png"]
+    assert (out / "figures" / "mine.png").read_bytes() == PNG
 
 
-@needs_command
 @pytest.mark.parametrize(
     "make_args, expected",
     [
@@ -172,15 +179,26 @@ def test_a_csv_with_categorical_features_and_missing_values_and_the_force_flag(m
         (lambda d: ["--losses", "mse,hubber"], "did you mean huber"),
         (lambda d: ["--losses", "huber(delta=-1)"], "huber: `delta` must be"),
         (lambda d: ["--epochs", "0"], "--epochs is out of range"),
+        (lambda d: ["--folds", "0"], "--folds is out of range"),
+        (lambda d: ["--dataset", "breast_cancer", "--metric", "rmse"], "--metric must be one of accuracy"),
+        (lambda d: ["--losses", "mse@swish"], "the activation of 'mse@swish' must be one of"),
+        (lambda d: ["--model", "xgboost", "--losses", "bce@sigmoid"], "applies to --model mlp or linear"),
+        (lambda d: ["--model", "forest"], "invalid choice: 'forest'"),
         (lambda d: ["--dataset", "mnist"], "invalid choice: 'mnist'"),
     ],
 )
-def test_bad_input_exits_2_with_one_clear_line(make_args, expected, tmp_path):
-    result = losskit_compare(*make_args(tmp_path), "--out", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("losskit compare: "), result.stderr
-    assert expected in result.stderr and "Traceback" not in result.stderr
+def test_bad_input_exits_2_with_one_clear_line(make_args, expected, tmp_path, capsys):
+    status = compare_main([*make_args(tmp_path), "--quiet", "--out", str(tmp_path / "out")])
+    stderr = capsys.readouterr().err
+    assert status == 2
+    assert stderr.count("\n") == 1 and stderr.startswith("losskit compare: "), stderr
+    assert expected in stderr and "Traceback" not in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_command_line_reports_a_usage_error_without_a_traceback(tmp_path):
+    result = losskit_compare("--losses", "mse,hubber", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "did you mean huber" in result.stderr
 
 
 # ----------------------------------------------------------------------------- robustness
@@ -195,7 +213,7 @@ def test_ctrl_c_keeps_and_reports_the_losses_already_finished(tmp_path):
             raise KeyboardInterrupt
         return torch.mean((y_pred - y_true) ** 2, dim=-1)
 
-    comparison = compare(load_bundled("diabetes"), ["mse", interrupted_mse, "mae"], epochs=3)
+    comparison = compare(load_bundled("diabetes"), ["mse", interrupted_mse, "mae"], epochs=3, repeats=1, folds=1)
     write_report(comparison, tmp_path / "report")
     history, html = read_report(tmp_path / "report")
 
@@ -204,7 +222,8 @@ def test_ctrl_c_keeps_and_reports_the_losses_already_finished(tmp_path):
     assert finished["status"] == "completed" and finished["epochs"] == 3 and finished["test"]["rmse"] > 0
     assert cut["label"] == "interrupted_mse" and cut["status"] == "interrupted" and cut["test"] is None
     assert cut["epochs"] == 2  # the epochs finished before Ctrl-C
-    assert history["best"] == ["mean_squared_error"]
+    assert history["verdict"]["best"] == ["mean_squared_error"]
+    assert history["verdict"]["excluded"] == {"interrupted_mse": "no median abs. error on any split: interrupted after 2 epochs"}
     assert "interrupted" in html and "Not run: mean_absolute_error" in html
 
 
@@ -222,7 +241,7 @@ def test_the_command_exits_130_after_writing_the_report_of_what_finished(tmp_pat
 
     monkeypatch.setattr(training, "train", train_until_the_second_loss)
     out = tmp_path / "report"
-    assert compare_main(["--losses", "mse,mae,huber", "--epochs", "1", "--quiet", "--out", str(out)]) == 130
+    assert compare_main(["--losses", "mse,mae,huber", "--epochs", "1", "--repeats", "1", "--folds", "2", "--quiet", "--out", str(out)]) == 130
     history, _ = read_report(out)
     assert [run["status"] for run in history["runs"]] == ["completed", "interrupted"]
     assert history["not_run"] == ["huber"]
@@ -235,7 +254,7 @@ def test_a_diverging_loss_is_reported_as_diverged_and_the_others_still_compared(
         return value[..., 0] * (float("nan") if nan_after_a_while.calls > 12 else 1.0)
 
     nan_after_a_while.calls = 0
-    comparison = compare(load_bundled("diabetes"), ["mae", nan_after_a_while], epochs=3)
+    comparison = compare(load_bundled("diabetes"), ["mae", nan_after_a_while], epochs=3, repeats=1, folds=1)
     write_report(comparison, tmp_path / "report")
     history, html = read_report(tmp_path / "report")
 
@@ -244,7 +263,7 @@ def test_a_diverging_loss_is_reported_as_diverged_and_the_others_still_compared(
     assert diverged["status"] == "diverged" and diverged["test"] is None and "nan" in diverged["message"]
     assert diverged["epochs"] == 1  # the finite epoch before the NaN is kept
     assert 'class="status diverged"' in html
-    assert history["best"] == ["mean_absolute_error"]
+    assert history["verdict"]["best"] == ["mean_absolute_error"] and "nan_after_a_while" in history["verdict"]["excluded"]
 
 
 def test_a_loss_that_refuses_the_targets_is_reported_as_failed(tmp_path):
@@ -253,12 +272,14 @@ def test_a_loss_that_refuses_the_targets_is_reported_as_failed(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 3))
     data = Dataset("negative", X, X[:, 0] - 5.0, "regression", ["a", "b", "c"], "y")  # targets below 0
-    comparison = compare(data, ["msle", "mse"], epochs=2)
+    comparison = compare(data, ["msle", "mse"], epochs=2, repeats=1, folds=2)
     write_report(comparison, tmp_path / "report")
     history, html = read_report(tmp_path / "report")
 
     failed, mse = history["runs"]
     assert failed["status"] == "failed" and failed["epochs"] == 0 and failed["test"] is None
     assert "mean_squared_logarithmic_error needs targets with values in [0, inf)" in failed["message"]
-    assert mse["status"] == "completed" and history["best"] == ["mean_squared_error"]
+    assert len(failed["fits"]) == 1  # not retried on the other splits
+    assert mse["status"] == "completed" and history["verdict"]["best"] == ["mean_squared_error"]
+    assert history["verdict"]["n_splits"] == 2  # mse on every split, though msle stopped at the first
     assert 'class="status failed"' in html

@@ -61,7 +61,7 @@ def test_history_has_a_finite_training_and_validation_value_of_the_loss_and_ever
     history = train("mse", X, y, epochs=4, learning_rate=1e-2)
 
     assert history.status == "completed" and history.epochs == 4 and history.task == "regression"
-    assert set(history.history) == {"loss", "mae", "rmse", "r2", "val_loss", "val_mae", "val_rmse", "val_r2"}
+    assert set(history.history) == {"loss", "mae", "rmse", "r2", "medae", "val_loss", "val_mae", "val_rmse", "val_r2", "val_medae"}
     for name, values in history.history.items():
         assert len(values) == 4, name
         assert all(v is not None and math.isfinite(v) for v in values), name
@@ -74,12 +74,15 @@ def test_recorded_losses_and_metrics_are_the_averages_over_all_rows_at_the_end_o
     X_val, y_val = regression_data(n=80, seed=5)
     history = train("mae", X, y, validation_data=(X_val, y_val), epochs=3, learning_rate=1e-2)
 
+    # the model kept is the best validation epoch's (here the last: the loss still falls)
+    best = history.best_epoch - 1
     pred_train, pred_val = outputs(history, X)[:, 0], outputs(history, X_val)[:, 0]
-    assert history.history["loss"][-1] == pytest.approx(np.mean(np.abs(pred_train - y)), rel=1e-4)
-    assert history.history["val_loss"][-1] == pytest.approx(np.mean(np.abs(pred_val - y_val)), rel=1e-4)
-    assert history.history["val_rmse"][-1] == pytest.approx(np.sqrt(np.mean((pred_val - y_val) ** 2)), rel=1e-4)
+    assert history.history["loss"][best] == pytest.approx(np.mean(np.abs(pred_train - y)), rel=1e-4)
+    assert history.history["val_loss"][best] == pytest.approx(np.mean(np.abs(pred_val - y_val)), rel=1e-4)
+    assert history.history["val_rmse"][best] == pytest.approx(np.sqrt(np.mean((pred_val - y_val) ** 2)), rel=1e-4)
     r2 = 1.0 - np.sum((y_val - pred_val) ** 2) / np.sum((y_val - y_val.mean()) ** 2)
-    assert history.history["val_r2"][-1] == pytest.approx(r2, rel=1e-4)
+    assert history.history["val_r2"][best] == pytest.approx(r2, rel=1e-4)
+    assert history.history["val_medae"][best] == pytest.approx(np.median(np.abs(pred_val - y_val)), rel=1e-4)
 
 
 def test_equal_seeds_give_equal_runs_and_other_seeds_other_runs():
@@ -112,14 +115,16 @@ def test_a_name_is_trained_in_its_stable_from_logits_form_and_its_metrics_follow
     history = train("binary_crossentropy", X, y, validation_data=(X_val, y_val), epochs=4, learning_rate=1e-2)
 
     assert history.options["from_logits"] is True and history.activation == "linear"
-    assert set(history.metrics) == {"accuracy", "log_loss", "f1", "roc_auc"}
+    assert set(history.metrics) == {"accuracy", "balanced_accuracy", "log_loss", "brier", "f1", "roc_auc", "average_precision"}
+    best = history.best_epoch - 1
     z = outputs(history, X_val)[:, 0]
     p = 1.0 / (1.0 + np.exp(-z))
-    assert history.history["val_accuracy"][-1] == pytest.approx(np.mean((p > 0.5) == (y_val == 1)))
+    assert history.history["val_accuracy"][best] == pytest.approx(np.mean((p > 0.5) == (y_val == 1)))
     log_loss = -np.mean(y_val * np.log(p) + (1 - y_val) * np.log(1 - p))
-    assert history.history["val_log_loss"][-1] == pytest.approx(log_loss, rel=1e-4)
-    assert history.history["val_loss"][-1] == pytest.approx(log_loss, rel=1e-4)  # the loss is the log loss here
-    assert history.history["accuracy"][-1] > 0.8
+    assert history.history["val_log_loss"][best] == pytest.approx(log_loss, rel=1e-4)
+    assert history.history["val_loss"][best] == pytest.approx(log_loss, rel=1e-4)  # the loss is the log loss here
+    assert history.history["val_brier"][best] == pytest.approx(np.mean((p - y_val) ** 2), rel=1e-4)
+    assert history.history["accuracy"][best] > 0.8
 
 
 def test_an_explicit_loss_object_is_used_as_given_with_the_activation_its_metadata_names():
@@ -143,7 +148,7 @@ def test_multiclass_text_labels_with_sparse_labels_and_one_hot_losses():
     one_hot = train("categorical_crossentropy", X, y, epochs=5, learning_rate=1e-2)
 
     assert sparse.classes == one_hot.classes == ["cat", "dog", "eel"]
-    assert sparse.head.n_outputs == one_hot.head.n_outputs == 3
+    assert sparse.form.n_outputs == one_hot.form.n_outputs == 3
     assert sparse.history["accuracy"][-1] > 0.8
     # the same seed, data and architecture: integer labels and one-hot targets train identically
     np.testing.assert_allclose(sparse.history["loss"], one_hot.history["loss"], rtol=1e-5)
@@ -155,7 +160,7 @@ def test_multiclass_text_labels_with_sparse_labels_and_one_hot_losses():
 def test_a_multilabel_loss_on_classes_gives_each_class_its_own_sigmoid():
     X, y = multiclass_data()
     history = train("binary_crossentropy", X, y, epochs=3, learning_rate=1e-2)
-    assert history.head.n_outputs == 3 and history.options["from_logits"] is True
+    assert history.form.n_outputs == 3 and history.options["from_logits"] is True
     p = 1.0 / (1.0 + np.exp(-outputs(history, X[:6])))
     np.testing.assert_allclose(history.predict(X[:6]).proba, p / p.sum(axis=1, keepdims=True), rtol=1e-6)
 
@@ -163,7 +168,7 @@ def test_a_multilabel_loss_on_classes_gives_each_class_its_own_sigmoid():
 def test_gaussian_nll_gets_two_outputs_and_poisson_predicts_exp_of_its_log_rate():
     X, y = regression_data()
     gaussian = train("gaussian_nll", X, y, epochs=3, learning_rate=1e-2)
-    assert gaussian.head.n_outputs == 2 and gaussian.options["log_input"] is True
+    assert gaussian.form.n_outputs == 2 and gaussian.options["log_input"] is True
     assert gaussian.history["loss"][-1] < gaussian.history["loss"][0]
     np.testing.assert_allclose(gaussian.predict(X[:5]).values, outputs(gaussian, X[:5])[:, 0], rtol=1e-6)
 
@@ -223,6 +228,42 @@ def test_early_stopping_restores_the_weights_of_the_best_epoch():
     assert history.best_epoch == int(np.argmin(val)) + 1 == history.epochs - 3
     restored = np.mean((outputs(history, X_val)[:, 0] - y_val) ** 2)
     assert restored == pytest.approx(val[history.best_epoch - 1], rel=1e-5)
+
+
+def test_without_early_stopping_the_best_validation_epoch_is_kept_too():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 8)).astype(np.float32)
+    y = rng.normal(size=120)  # noise: the validation loss soon gets worse again
+    X_val, y_val = rng.normal(size=(60, 8)).astype(np.float32), rng.normal(size=60)
+    history = train("mse", X, y, validation_data=(X_val, y_val), epochs=40, learning_rate=3e-2, hidden=(64, 64))
+
+    assert history.status == "completed" and history.epochs == 40
+    val = history.history["val_loss"]
+    assert history.best_epoch == int(np.argmin(val)) + 1 < 40
+    kept = np.mean((outputs(history, X_val)[:, 0] - y_val) ** 2)
+    assert kept == pytest.approx(min(val), rel=1e-5) and kept < val[-1]
+
+
+def test_the_default_budget_gives_small_sets_enough_optimizer_steps():
+    from losskit.platform.learners.mlp import MIN_STEPS, epoch_budget
+
+    assert epoch_budget(96, 32) == 200  # iris' training rows: 3 batches an epoch
+    assert epoch_budget(96, 32) * 3 >= MIN_STEPS
+    assert epoch_budget(100_000, 32) == 30  # large sets: the floor
+    assert epoch_budget(10, 32) == 300  # one batch an epoch: the ceiling
+
+
+def test_a_quantile_loss_model_reports_its_pinball_loss_and_coverage():
+    from sklearn.metrics import mean_pinball_loss
+
+    X, y = regression_data()
+    X_val, y_val = regression_data(n=80, seed=5)
+    history = train("quantile", X, y, loss_options={"quantile": 0.9}, validation_data=(X_val, y_val), epochs=20, learning_rate=1e-2)
+    assert {"pinball", "coverage"} <= set(history.metrics)
+    pred = outputs(history, X_val)[:, 0]
+    best = history.best_epoch - 1
+    assert history.history["val_pinball"][best] == pytest.approx(mean_pinball_loss(y_val, pred, alpha=0.9), rel=1e-4)
+    assert history.history["val_coverage"][best] == pytest.approx(np.mean(y_val <= pred))
 
 
 def test_ctrl_c_keeps_the_finished_epochs():

@@ -157,7 +157,7 @@ def render(page: Path, *, width: int = 1200, until: str | None = None) -> dict:
 def _write_report(out: Path, *extra: str) -> Path:
     from losskit.platform.cli import compare_main
 
-    assert compare_main(["--dataset", "breast_cancer", "--epochs", "4", "--quiet", "--out", str(out), *extra]) == 0
+    assert compare_main(["--dataset", "breast_cancer", "--epochs", "4", "--repeats", "1", "--folds", "2", "--quiet", "--out", str(out), *extra]) == 0
     return out / "report.html"
 
 
@@ -169,11 +169,12 @@ def test_report_renders_offline_with_every_figure_and_no_console_error(tmp_path)
     assert seen["errors"] == []
     assert all(url.startswith(("file:", "data:")) for url in seen["requests"]), seen["requests"]
     images = seen["images"]
-    # the overview, one evaluation view per loss, the loss profiles
-    assert len(images) >= 3
+    # the intervals, the overview, one evaluation view per loss, ROC/PR, calibration, confusion, profiles
+    assert len(images) >= 8
     assert all(image["ok"] for image in images), [image["alt"] for image in images if not image["ok"]]
     assert all(image["width"] >= 400 for image in images)
-    assert "Held-out metrics" in seen["text"] and "Compatibility findings" in seen["text"]
+    assert "The evidence" in seen["text"] and "Compatibility findings" in seen["text"]
+    assert "Evaluation on held-out rows" in seen["text"] and "Running:" not in seen["text"]
 
     import numpy as np
     from matplotlib.image import imread
@@ -186,12 +187,12 @@ def test_report_renders_offline_with_every_figure_and_no_console_error(tmp_path)
     assert np.mean(np.any(np.abs(pixels - background) > 0.05, axis=-1)) > 0.05
 
 
-if __name__ == "__main__":  # refresh the README screenshot: the default report down to the curves
+if __name__ == "__main__":  # refresh the README screenshot: the default report down to the curves of every loss
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png")
     with tempfile.TemporaryDirectory() as tmp:
         from losskit.platform.cli import compare_main
 
         assert compare_main(["--quiet", "--out", f"{tmp}/report"]) == 0
-        result = render(Path(tmp) / "report" / "report.html", until="section:nth-of-type(3)")  # through the curves
+        result = render(Path(tmp) / "report" / "report.html", until="section:nth-of-type(2) > img")  # the verdict to the curves
     target.write_bytes(result["screenshot"])
     print(f"{target}: {len(result['screenshot'])} bytes; console errors: {len(result['errors'])}")

@@ -13,6 +13,7 @@ from .losses import *  # noqa: F403  (the catalog: one function per loss, and Ke
 from .losses import __all__ as _catalog_names
 from .losses._domain import Interval, Labels
 from .losses._spec import LossInfo
+from .fused import linear_crossentropy
 from .registry import available, get, register, to_categorical
 from .guidance import (
     Finding,
@@ -35,6 +36,7 @@ __all__ = [
     "get",
     "register",
     "to_categorical",
+    "linear_crossentropy",
     "set_value_checks",
     "value_checks",
     "value_checks_enabled",

@@ -63,6 +63,8 @@ def asarray(x: Array, xp, *, like: Array | None = None) -> Array:
     """``x`` as an array of namespace ``xp``, on the device of ``like`` when given."""
     if isinstance(x, np.ndarray) and xp is numpy_namespace():
         return x
+    if array_api_compat.is_torch_array(x) and array_api_compat.is_torch_namespace(xp):
+        return x  # (no namespace lookup: it cannot be traced by torch.compile)
     if _is_array(x) and array_api_compat.array_namespace(x) is xp:
         return x
     if like is not None:
@@ -111,9 +113,64 @@ def is_lazy(x: Array) -> bool:
     return array_api_compat.is_lazy_array(x)
 
 
+def values_readable(x: Array) -> bool:
+    """True where reading ``x``'s values is free of side effects on a trace or a device: a concrete
+    array in host memory. False for JAX tracers and other lazy arrays, and for PyTorch tensors
+    that are not on the CPU (reading them would synchronise the device), that are being traced
+    (``torch.compile``, ``torch.jit.trace``) or that are wrapped by a ``torch.func`` transform
+    (``vmap``, ``grad``: data-dependent Python control flow is an error there). Value checks run
+    only where this is True."""
+    if array_api_compat.is_torch_array(x):
+        return torch_values_readable(x)
+    return not is_lazy(x)
+
+
+def torch_values_readable(x: Array) -> bool:
+    """:func:`values_readable` for a PyTorch tensor (torch is imported: ``x`` is one)."""
+    import torch
+
+    if not x.is_cpu or torch.compiler.is_compiling() or torch._C._get_tracing_state() is not None:
+        return False  # (``_get_tracing_state`` is ``torch.jit.is_tracing`` without its Python layers)
+    return not torch._C._functorch.is_functorch_wrapped_tensor(x)
+
+
+#: Floating dtypes computed in float32 (their range and precision cannot carry a loss's terms).
+HALF_PRECISION = frozenset({"float16", "bfloat16"})
+
+
+def is_half(dtype) -> bool:
+    """True for float16 and bfloat16 (of any array library)."""
+    return str(dtype).rpartition(".")[2] in HALF_PRECISION
+
+
+def autocast_enabled(x: Array) -> bool:
+    """True when ``x`` is a PyTorch tensor and autocast is on for its device type (losses then
+    return float32, as PyTorch's own do)."""
+    if not array_api_compat.is_torch_array(x):
+        return False
+    import torch
+
+    return torch.is_autocast_enabled(x.device.type)
+
+
 def softplus(x: Array, xp) -> Array:
-    """log(1 + exp(x)), exact and finite for every finite x (``logaddexp(0, x)``)."""
-    return xp.logaddexp(xp.zeros_like(x), x)
+    """log(1 + exp(x)), exact and finite for every finite x: ``x + log1p(exp(-x))`` for x > 0,
+    ``log1p(exp(x))`` otherwise, each branch fed only the inputs it takes.
+
+    No exponent is positive, so neither the value nor its first two derivatives overflow
+    (``logaddexp(0, x)``'s second derivative is ``inf / inf`` in PyTorch beyond ``|x| ~ 89`` in
+    float32), and unlike ``max(x, 0) + log1p(exp(-|x|))`` the derivatives at 0 are exact (1/2, 1/4).
+    """
+    positive = x > 0
+    zero = xp.zeros_like(x)
+    up, down = xp.where(positive, x, zero), xp.where(positive, zero, x)
+    return xp.where(positive, up + xp.log1p(xp.exp(-up)), xp.log1p(xp.exp(down)))
+
+
+def logaddexp(a: Array, b: Array, xp) -> Array:
+    """log(exp(a) + exp(b)) = b + softplus(a - b) for finite ``a`` and ``b``: first and second
+    derivatives finite for any difference (see :func:`softplus`)."""
+    return b + softplus(a - b, xp)
 
 
 def log_sigmoid(x: Array, xp) -> Array:
@@ -170,7 +227,7 @@ def log_cosh(x: Array, xp) -> Array:
     small = a < 1.0
     xs = xp.where(small, x, xp.zeros_like(x))
     near = xp.log1p(2.0 * xp.square(xp.sinh(0.5 * xs)))
-    far = a + softplus(-2.0 * a, xp) - LOG2
+    far = a + xp.log1p(xp.exp(-2.0 * a)) - LOG2  # softplus(-2|x|): its exponent is never positive
     return xp.where(small, near, far)
 
 

@@ -15,12 +15,10 @@ stderr and exit with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
 
 from . import __version__
 from .guidance.compatibility import assess, logits_option, y_pred_text
@@ -205,50 +203,24 @@ def _compare(argv: list[str]) -> int:
 
 # ----------------------------------------------------------------------------- helpers
 def _loss(text: str):
-    """``NAME``, ``NAME:key=value,key=value`` or ``NAME(key=value, ...)`` as a Loss."""
-    if text.endswith(")") and "(" in text:
-        name, _, options = text[:-1].partition("(")
-    else:
-        name, _, options = text.partition(":")
-    parsed = {}
-    for item in filter(None, options.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"loss options are key=value pairs, as in huber:delta=2; got {item!r} in {text!r}")
-        parsed[key.strip()] = _value(value.strip())
-    return get(name.strip(), **parsed)
+    """``NAME``, ``NAME:key=value,key=value`` or ``NAME(key=value, ...)`` as a Loss: the platform's
+    one grammar of a loss on the command line (:mod:`losskit.platform.options`)."""
+    from .platform.options import parse_candidate
 
-
-def _value(text: str) -> Any:
-    lowered = text.lower()
-    if lowered in ("none", "null"):
-        return None
-    if lowered in ("true", "false"):
-        return lowered == "true"
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+        name, options, activation = parse_candidate(text)
+    except ValueError as error:
+        raise UsageError(f"loss options are key=value pairs, as in huber:delta=2 or huber(delta=2): {error}") from None
+    if activation is not None:
+        raise UsageError(f"{text!r}: `@{activation}` chooses a last layer for `losskit compare`; name the loss alone here")
+    return get(name, **options)
 
 
 def _read_column(path: Path, column: str):
-    """The cells of ``column`` in the CSV file ``path`` (numbers when every cell is one); empty
-    and NA cells are dropped."""
-    import numpy as np
+    """The cells of ``column`` in the CSV file ``path``, by the platform's one CSV reader."""
+    from .platform.data import read_column
 
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or column not in reader.fieldnames:
-            columns = ", ".join(reader.fieldnames or []) or "none"
-            raise UsageError(f"{path} has no column {column!r}; its columns: {columns}")
-        cells = [row[column].strip() for row in reader if row[column] is not None]
-    cells = [c for c in cells if c.lower() not in ("", "na", "nan", "null", "none")]
-    if not cells:
-        raise UsageError(f"the column {column!r} of {path} has no values")
-    try:
-        return np.array([float(c) for c in cells])
-    except ValueError:
-        return np.array(cells)
+    return read_column(path, column)
 
 
 def _text(domain) -> str:

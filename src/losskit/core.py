@@ -21,12 +21,16 @@ import math
 from dataclasses import replace
 from typing import Any, Callable
 
-from . import _array, derivatives
+from . import _array, derivatives, fast
 from .losses._link import IDENTITY, Link
-from .losses._prepare import prepare
+from .losses._prepare import prepare, result_dtype
 from .losses._spec import LossInfo, LossSpec
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
+
+#: The record of a registered loss by name; set by :mod:`losskit.registry` (which imports this
+#: module, so this one cannot import it) to unpickle registered user losses by name.
+spec_by_name: Callable[[str], LossSpec] | None = None
 
 
 class Loss:
@@ -52,18 +56,40 @@ class Loss:
         self.name = name or (self.spec.name if self.spec is not None else _callable_name(function))
         self.options = self.spec.resolve_options(options) if self.spec is not None else _callable_options(self.name, function, options)
         self.reduction = _check_reduction(self.name, reduction)
+        self._routes: dict[type, fast.Route] = {}  # array type -> that library's path (losskit.fast.route)
 
     # ------------------------------------------------------------------ values
     def values(self, y_true, y_pred):
         """Per-sample values (no weights, no reduction)."""
-        return self._evaluate(y_true, y_pred)[1]
+        half = result_dtype(y_true, y_pred)
+        xp, values, _ = self._evaluate(y_true, y_pred)
+        return values if half is None else xp.astype(values, half)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The reduced objective: a 0-d array (an array of per-sample values for ``"none"``)."""
-        xp, values, mask = self._evaluate(y_true, y_pred)
-        return reduce_values(values, sample_weight, mask, self.reduction, xp, name=self.name)
+        """The reduced objective: a 0-d array (an array of per-sample values for ``"none"``).
 
-    def _evaluate(self, y_true, y_pred):
+        float16 and bfloat16 inputs are computed in float32 and the result returned in their
+        dtype (float32 under PyTorch autocast). Arrays of a library with a fast path (PyTorch:
+        :mod:`losskit.fast.torch`) go through it, resolved once per array type and Loss."""
+        route = self._routes.get(type(y_pred))
+        if route is None:
+            route = self._routes[type(y_pred)] = fast.route(self, type(y_pred))
+        if sample_weight is None and route.call is not None:
+            objective = route.call(y_true, y_pred)
+            if objective is not None:
+                return objective
+        return self.reference_call(y_true, y_pred, sample_weight, xp=route.xp if type(y_true) is type(y_pred) else None)
+
+    def reference_call(self, y_true, y_pred, sample_weight=None, *, xp=None):
+        """:meth:`__call__` without a library's fused path: ``prepare``, the record's kernel (a
+        library's per-sample fast kernel where one covers the arrays), the reduction. ``xp``:
+        the arrays' namespace, when known (the lookup cannot be traced by ``torch.compile``)."""
+        half = result_dtype(y_true, y_pred)
+        xp, values, mask = self._evaluate(y_true, y_pred, xp)
+        objective = reduce_values(values, sample_weight, mask, self.reduction, xp, name=self.name)
+        return objective if half is None else xp.astype(objective, half)
+
+    def _evaluate(self, y_true, y_pred, xp=None):
         if self.spec is None:
             values = self.function(y_true, y_pred, **self.options)
             xp = _array.namespace(values, y_pred, y_true)
@@ -71,7 +97,7 @@ class Loss:
             if not xp.isdtype(values.dtype, "real floating"):
                 values = xp.astype(values, xp.asarray(0.0).dtype)
             return xp, values, None
-        xp, y_true, y_pred, options = prepare(self.spec, y_true, y_pred, self.options)
+        xp, y_true, y_pred, options = prepare(self.spec, y_true, y_pred, self.options, xp=xp)
         values = self.spec.compute(y_true, y_pred, xp, options)
         mask = self.spec.mask(y_true, xp=xp, **options) if self.spec.mask is not None else None
         return xp, values, mask
@@ -91,12 +117,15 @@ class Loss:
         reduction is always ``"sum"`` (what gradient boosting needs), whatever ``self.reduction`` is;
         ``sample_weight`` multiplies each sample's rows. Built-ins are analytic; a custom loss is
         differentiated automatically when ``y_pred`` is a PyTorch or JAX array (ValueError otherwise)."""
+        half = result_dtype(y_true, y_pred)
         d = derivatives.unweighted(self, y_true, y_pred, surrogate=surrogate)
         grad, hess = d.gradient, d.hessian
         if sample_weight is not None:
             weights = _align_weights(self.name, _array.asarray(sample_weight, d.xp, like=d.per_sample), d.per_sample, d.xp)
             weights = d.xp.reshape(weights, tuple(weights.shape) + (1,) * (grad.ndim - weights.ndim))
             grad, hess = grad * weights, hess * weights
+        if half is not None:
+            grad, hess = d.xp.astype(grad, half), d.xp.astype(hess, half)
         return d.restore(grad), d.restore(hess)
 
     # ------------------------------------------------------------------ metadata
@@ -125,13 +154,56 @@ class Loss:
             shown.append(f"reduction={self.reduction!r}")
         return f"Loss({', '.join([repr(self.name), *shown])})"
 
+    # ------------------------------------------------------------------ protocols
+    @property
+    def __name__(self) -> str:  # what frameworks read off a function (jax.jit, Lightning, logging)
+        return self.name
+
+    def _identity(self) -> tuple:
+        """What makes two Losses equal: the function, the name, the options in a canonical
+        hashable form (a list, tuple or array of class weights alike) and the reduction."""
+        return (self.function, self.name, _canonical(self.options), self.reduction)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Loss):
             return NotImplemented
-        options, other_options = ({k: _comparable(v) for k, v in o.items()} for o in (self.options, other.options))
-        return (self.function, self.name, options, self.reduction) == (other.function, other.name, other_options, other.reduction)
+        return self._identity() == other._identity()
 
-    __hash__ = None  # options may hold unhashable values (class weights)
+    def __hash__(self) -> int:  # equal configs, equal hashes (jax.jit keys its cache on it)
+        return hash(self._identity())
+
+    def __reduce__(self):
+        """Pickled (and copied) by configuration: a built-in by its catalog function, which pickles
+        by reference; a registered user loss by its registered name; a user callable by
+        reference (it must itself pickle: a lambda does not). Fast-path plans are rebuilt."""
+        options = dict(self.options)
+        if self.spec is not None and not self.spec.native:
+            return (_rebuild_registered, (self.spec.name, self.name, self.reduction, options))
+        return (_rebuild, (self.function, self.name, self.reduction, options))
+
+
+def _rebuild(function: Callable, name: str, reduction: str, options: dict[str, Any]) -> Loss:
+    return Loss(function, name=name, reduction=reduction, **options)
+
+
+def _rebuild_registered(spec_name: str, name: str, reduction: str, options: dict[str, Any]) -> Loss:
+    return Loss(spec_by_name(spec_name).function, name=name, reduction=reduction, **options)
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable form of an option value: sequences and arrays as tuples of their elements,
+    dicts as sorted item tuples; equal values (``[1, 2]``, ``(1.0, 2.0)``, an array) agree."""
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_canonical(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
 
 
 def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str = "loss"):
@@ -163,7 +235,7 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
     if not count:
         return xp.zeros_like(total_loss)
     mean = total_loss / count
-    return xp.asarray(mean) if xp is _array.numpy_namespace() else mean  # NumPy's scalar back to a 0-d array
+    return xp.asarray(mean) if isinstance(mean, _array.np.generic) else mean  # NumPy's scalar back to a 0-d array
 
 
 def _divide_no_nan(numerator, denominator, xp):

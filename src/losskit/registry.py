@@ -12,10 +12,11 @@ import difflib
 import math
 import re
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, overload
 
 from . import _array
 from ._array import one_hot
+from . import core
 from .core import Loss
 from .losses import CATALOG
 from .losses._domain import Interval, Layout
@@ -75,9 +76,20 @@ def spec_for(name: str) -> LossSpec:
     return _SPECS[canonical]
 
 
+core.spec_by_name = spec_for  # registered user losses unpickle by name
+
+
 def available() -> list[str]:
     """The canonical names of every registered loss, sorted."""
     return sorted(_SPECS)
+
+
+@overload
+def get(identifier: None, **options: Any) -> None: ...
+
+
+@overload
+def get(identifier: str | Loss | dict[str, Any] | Callable[..., Any], **options: Any) -> Loss: ...
 
 
 def get(identifier: Any, **options: Any) -> Loss | None:

@@ -7,9 +7,36 @@ runs a registered kernel when the arrays come from that library and the kernel c
 the options, and the reference kernel otherwise. The dependency points one way: this package
 imports the catalog; the catalog never imports it. ``import losskit`` imports this package.
 
-Today: NumPy (:mod:`losskit.fast.numpy`).
+A library may also give the Loss object a per-call path (:func:`route`): PyTorch's
+(:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses.
+
+Today: NumPy values (:mod:`losskit.fast.numpy`) and derivatives (:mod:`losskit.fast.numpy_derivatives`),
+PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch).
 """
 
-from . import numpy
+from __future__ import annotations
 
-__all__ = ["numpy"]
+from typing import Any, Callable, NamedTuple
+
+from . import numpy, numpy_derivatives, torch
+
+__all__ = ["numpy", "numpy_derivatives", "torch", "Route", "route"]
+
+
+class Route(NamedTuple):
+    """How a Loss object runs arrays of one type: ``call(y_true, y_pred) -> objective`` (the
+    library's fused path; it returns None for what it does not cover) or None, and ``xp``, the
+    type's namespace (None: looked up per call)."""
+
+    call: Callable | None
+    xp: Any
+
+
+def route(loss, array_type: type) -> Route:
+    """The :class:`Route` of ``loss`` (a :class:`~losskit.core.Loss`) for arrays of ``array_type``;
+    resolved once per Loss and array type."""
+    if array_type.__module__.partition(".")[0] == "torch" and loss.spec is not None:
+        import array_api_compat.torch as xp  # torch is loaded: a tensor was seen
+
+        return Route(torch.plan(loss), xp)
+    return Route(None, None)

@@ -117,10 +117,10 @@ def resolve(obj: Any) -> tuple[list[Activation], str | None]:
         return [obj], None
     if isinstance(obj, str):
         return [activation(part) for part in obj.split("+")], None
+    if _is_keras(obj):  # first: on Keras' PyTorch backend a Keras model is an nn.Module too
+        return _from_keras(obj)
     if _is_torch_module(obj):
         return _from_torch(obj)
-    if _is_keras(obj):
-        return _from_keras(obj)
     if callable(obj):
         name = getattr(obj, "__name__", None) or type(obj).__name__
         return [activation(name)], None

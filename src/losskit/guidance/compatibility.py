@@ -27,7 +27,7 @@ import math
 import warnings
 from typing import Any
 
-from ..losses._domain import NON_NEGATIVE, REAL, UNIT, Interval, Labels, Layout, Target
+from ..losses._domain import NON_NEGATIVE, REAL, UNIT, Interval, Layout, Target
 from ..losses._spec import LossSpec
 from ..registry import get
 from . import activations as _activations
@@ -44,6 +44,8 @@ def check_compatibility(activation: Any, loss: Any) -> list[Finding]:
     Emits :class:`LossCompatibilityWarning` when the pair is incompatible (a finding of level
     ``"error"``).
 
+    Examples
+    --------
     >>> import losskit as lk
     >>> [f.code for f in lk.check_compatibility("sigmoid", "binary_crossentropy")]
     ['fits']

@@ -54,6 +54,8 @@ def diagnose(loss: Any, y_true: Any, y_pred: Any) -> list[Finding]:
     ``loss`` is anything :func:`losskit.get` accepts (its options count: ``from_logits=True``
     changes what ``y_pred`` should look like); the arrays may come from any library.
 
+    Examples
+    --------
     >>> import numpy as np, losskit as lk
     >>> [f.code for f in lk.diagnose("categorical_crossentropy", np.array([0, 2, 1]), np.full((3, 3), 1 / 3))]
     ['integer-labels']

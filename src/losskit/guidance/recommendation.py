@@ -85,6 +85,8 @@ def recommend(task: str | None = None, *, y: Any = None, outliers: bool = False,
     format, the class balance and the tails. ``outliers`` favours robust regression losses,
     ``imbalanced`` focal losses and class weights.
 
+    Examples
+    --------
     >>> import losskit as lk
     >>> [r.loss for r in lk.recommend("binary")][:2]
     ['binary_crossentropy', 'hinge']

@@ -74,6 +74,7 @@ class MarginLoss:
 
     def __init__(self, loss, options: dict, *, caller: str):
         self.caller = caller
+        self._arguments = (loss, dict(options))  # what pickling rebuilds it from
         loss = get(loss, **options)
         spec = loss.spec
         option = spec.raw_option if spec is not None else None
@@ -93,14 +94,21 @@ class MarginLoss:
         self.multiclass = spec is not None and spec.target in (Target.ONE_HOT, Target.CLASS_INDICES)
         self.analytic = spec is not None and spec.gradient_hessian is not None
 
+    def __reduce__(self):
+        loss, options = self._arguments
+        return (_margin_loss, (loss, options, self.caller))
+
     def arrange(self, labels, margins):
-        """``(y_true, y_pred)`` for the loss, float64: margins as ``(n, k)`` samples, labels as
+        """``(y_true, y_pred)`` for the loss, in the margins' float dtype (float32 or float64; others
+        become float64): margins as ``(n, k)`` samples, labels as
         one class index per row (sparse losses), one-hot rows, or one value per margin."""
-        y_pred = np.asarray(margins, dtype=np.float64)
+        y_pred = np.asarray(margins)
+        if y_pred.dtype not in (np.float32, np.float64):
+            y_pred = y_pred.astype(np.float64)
         n = y_pred.shape[0] if y_pred.ndim else 1
         y_pred = y_pred.reshape(n, -1)
         k = y_pred.shape[1]
-        y_true = np.asarray(labels, dtype=np.float64)
+        y_true = np.asarray(labels, dtype=y_pred.dtype)  # float32 margins (XGBoost's) stay float32
         if self.multiclass and k == 1:
             raise ValueError(
                 f"{self.caller}: {self.name} needs one margin per class; got one per row. Set `num_class` "
@@ -141,6 +149,10 @@ class MarginLoss:
     def value(self, labels, margins, weights) -> float:
         """The objective: the (weighted) mean of the per-sample values, ``sum(w * l) / sum(w)``."""
         return float(self.loss(*self.arrange(labels, margins), sample_weight=weights))
+
+
+def _margin_loss(loss, options: dict, caller: str) -> MarginLoss:
+    return MarginLoss(loss, options, caller=caller)
 
 
 def _autodiff(margin_loss: MarginLoss, y_true, y_pred, weights):

@@ -22,7 +22,16 @@ import numpy as np
 from ._margin import MarginLoss, Metric, Objective
 from .intercept import optimal_constant
 
-__all__ = ["objective", "metric", "init_score"]
+__all__ = ["objective", "metric", "init_score", "LGBMClassifier", "LGBMRegressor"]
+
+
+def __getattr__(name: str):
+    """``LGBMClassifier`` and ``LGBMRegressor`` import LightGBM and scikit-learn, so only on first use."""
+    if name in ("LGBMClassifier", "LGBMRegressor"):
+        from . import _lightgbm_estimators
+
+        return getattr(_lightgbm_estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def objective(loss, **options) -> Objective:

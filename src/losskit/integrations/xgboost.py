@@ -22,7 +22,16 @@ from __future__ import annotations
 from ._margin import MarginLoss, Metric, Objective, is_library_data
 from .intercept import optimal_constant
 
-__all__ = ["objective", "metric", "base_score"]
+__all__ = ["objective", "metric", "base_score", "XGBClassifier", "XGBRegressor"]
+
+
+def __getattr__(name: str):
+    """``XGBClassifier`` and ``XGBRegressor`` import XGBoost and scikit-learn, so only on first use."""
+    if name in ("XGBClassifier", "XGBRegressor"):
+        from . import _xgboost_estimators
+
+        return getattr(_xgboost_estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def objective(loss, **options) -> Objective:

@@ -19,15 +19,16 @@ if TYPE_CHECKING:
     from ._spec import LossSpec
 
 
-def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
-    """``(xp, y_true, y_pred, options)`` ready for the kernels, from resolved ``options``.
+def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any], *, xp=None):
+    """``(xp, y_true, y_pred, options)`` ready for the kernels, from resolved ``options``
+    (``xp``: ``y_pred``'s namespace when the caller knows it; looked up otherwise).
 
     Both arrays in ``y_pred``'s namespace and device, ``y_true`` in ``y_pred``'s floating dtype
-    (integer labels for :attr:`Layout.LABELS`), the class axis moved last when the loss has an
+    (float32 for float16 and bfloat16: :func:`result_dtype`; integer labels for :attr:`Layout.LABELS`), the class axis moved last when the loss has an
     ``axis`` option (``options["axis"]`` then reads -1).
     """
     try:
-        xp = _array.namespace(y_pred, y_true)
+        xp = xp or _array.namespace(y_pred, y_true)
     except TypeError:  # two array libraries (NumPy and Python lists join either)
         raise ValueError(
             f"{spec.name}: `y_true` and `y_pred` must come from one array library; "
@@ -65,7 +66,7 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any]):
     else:
         y_true = _as_float(y_true, dtype, xp)
 
-    if value_checks_enabled() and not (_array.is_lazy(y_true) or _array.is_lazy(y_pred)):
+    if value_checks_enabled() and _array.values_readable(y_pred) and _array.values_readable(y_true):
         _check_values(spec, y_true, y_pred, options, xp)
     if layout in (Layout.LABELS, Layout.SEQUENCE) and not xp.isdtype(y_true.dtype, "integral"):
         y_true = xp.astype(y_true, xp.asarray(0).dtype)  # the default integer: int32 in JAX without x64
@@ -128,10 +129,28 @@ def _short(x) -> str:
 
 
 def _float_dtype(xp, y_pred, y_true):
+    """The dtype the kernels compute in: the first floating dtype of ``y_pred``, ``y_true``, or the
+    namespace's default float; float32 for float16 and bfloat16 (see :func:`result_dtype`)."""
     for a in (y_pred, y_true):
         if xp.isdtype(a.dtype, "real floating"):
-            return a.dtype
+            return xp.float32 if _array.is_half(a.dtype) else a.dtype
     return xp.asarray(0.0).dtype  # the namespace's default float
+
+
+def result_dtype(y_true, y_pred):
+    """The half-precision dtype the results go back to, or None (results stay in the working dtype).
+
+    float16 and bfloat16 inputs are computed in float32 (their range and precision cannot carry
+    a loss's terms: 1 - 1e-7 rounds to 1, a sum of 1,000 values overflows float16); the results
+    return in the input's dtype, except under PyTorch autocast, where they stay float32 as
+    PyTorch's own losses do."""
+    for a in (y_pred, y_true):
+        dtype = getattr(a, "dtype", None)
+        if dtype is not None and str(dtype).rpartition(".")[2] in _array.HALF_PRECISION:
+            return None if _array.autocast_enabled(a) else dtype
+        if dtype is not None and "float" in str(dtype):
+            return None
+    return None
 
 
 def _as_float(x, dtype, xp):

@@ -28,7 +28,7 @@ from typing import Any, Callable
 from .. import _array
 from ._domain import Intercept, Layout, Target
 from ._link import IDENTITY, Link
-from ._prepare import prepare
+from ._prepare import prepare, result_dtype
 
 #: Every built-in loss, in declaration order; the registry indexes it.
 CATALOG: list[LossSpec] = []
@@ -72,6 +72,10 @@ class FastKernel:
     kernel: Callable
     accepts: Callable
     option_names: frozenset[str]
+    #: ``objective(y_true, y_pred, sum_, **options) -> 0-d`` or None: the reduced objective of a
+    #: library's fused loss (the sum of the per-sample values if ``sum_``, else their mean over
+    #: samples); the library's per-call path (:mod:`losskit.fast`) calls it instead of reducing.
+    objective: Callable | None = None
 
     def covers(self, y_true, y_pred, options: dict[str, Any]) -> bool:
         return self.option_names.issuperset(options) and self.accepts(y_true, y_pred, options)
@@ -118,7 +122,8 @@ class LossSpec:
     # "analytic": ``gradient_hessian`` above; "autodiff": a structured loss (mined triplets, whole-batch
     # contrasts, CTC) whose exact gradient comes from PyTorch or JAX autodiff (ValueError on NumPy)
     derivative_source: str = "analytic"
-    kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast kernel
+    kernels: dict[str, FastKernel] = field(default_factory=dict)  # library name -> fast value kernel
+    derivative_kernels: dict[str, FastKernel] = field(default_factory=dict)  # library -> fast (gradient, hessian)
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -172,10 +177,14 @@ class LossSpec:
 
             @functools.wraps(kernel)
             def gradient_hessian(y_true, y_pred, *, xp, surrogate=False, **options):
-                extra = {"surrogate": surrogate} if takes_surrogate else {}
                 if self.dtype_bounded:
                     options = self.bounded(options, y_pred, xp)
-                grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
+                fast = self.derivative_kernels.get(_array.library(xp)) if self.derivative_kernels else None
+                if fast is not None and fast.covers(y_true, y_pred, options):
+                    grad, hess = fast.kernel(y_true, y_pred, surrogate=surrogate, **options)
+                else:
+                    extra = {"surrogate": surrogate} if takes_surrogate else {}
+                    grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
                 if surrogate:
                     hess = xp.clip(hess, min=HESSIAN_FLOOR)
                 return grad, hess
@@ -186,13 +195,19 @@ class LossSpec:
 
         return wrap
 
-    def fast(self, library: str, *, accepts: Callable) -> Callable[[Callable], Callable]:
+    def fast(
+        self, library: str, *, accepts: Callable, derivatives: bool = False, objective: Callable | None = None
+    ) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
-        y_true, y_pred, options)`` says which prepared arrays and option values it covers."""
+        y_true, y_pred, options)`` says which prepared arrays and option values it covers. With
+        ``derivatives=True`` it stands in for the derivative kernel: ``f(y_true, y_pred, *,
+        surrogate, **options) -> (gradient, hessian)`` (the surrogate's floor is applied after it).
+        ``objective`` is the library's fused reduced form of the values, if any (:class:`FastKernel`)."""
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
-            self.kernels[library] = FastKernel(kernel, accepts, names)
+            table = self.derivative_kernels if derivatives else self.kernels
+            table[library] = FastKernel(kernel, accepts, names - {"surrogate"}, objective)
             return kernel
 
         return register
@@ -333,8 +348,10 @@ def attach_function(spec: LossSpec) -> Callable:
     ``.spec``, and the record's ``derivatives`` and ``fast`` decorators."""
     @functools.wraps(spec.kernel)
     def loss_function(y_true, y_pred, **options):
+        half = result_dtype(y_true, y_pred)
         xp, y_true, y_pred, opts = prepare(spec, y_true, y_pred, spec.resolve_options(options))
-        return spec.compute(y_true, y_pred, xp, opts)
+        values = spec.compute(y_true, y_pred, xp, opts)
+        return values if half is None else xp.astype(values, half)
 
     del loss_function.__wrapped__
     params = [p for p in inspect.signature(spec.kernel).parameters.values() if p.name != "xp"]

@@ -8,9 +8,7 @@ logits (where ``(1 - p_t)**gamma`` has an infinite slope at 0 and torchvision gi
 
 from __future__ import annotations
 
-import math
-
-from .._array import log_sigmoid, log_softmax, safe_pow
+from .._array import logaddexp as _logaddexp, log_sigmoid, log_softmax, safe_pow
 from ._domain import CLASS_INDICES, UNIT, Layout, Target
 from ._spec import AXIS, NON_NEGATIVE_NUMBER, OPTIONAL_INT, UNIT_NUMBER, define
 from .crossentropy import (
@@ -35,14 +33,17 @@ _FOCAL_REFERENCE = ("Lin et al., Focal Loss for Dense Object Detection, 2017. ht
 
 
 def log_one_minus_p_t(y, log_p, log_not_p, xp):
-    """log(1 - p_t) = log(y (1 - p) + (1 - y) p), by ``logaddexp`` of the terms that are present."""
-    minus_inf = xp.full_like(log_p, -math.inf)
+    """log(1 - p_t) = log(y (1 - p) + (1 - y) p): the term that is present for a hard label
+    (``log(1 - p)`` for y = 1, ``log p`` for y = 0), ``logaddexp`` of both for a soft one. No
+    ``-inf`` enters an operation, so second derivatives stay finite (``logaddexp(-inf, b)``'s is NaN)."""
     has_pos, has_neg = y > 0, y < 1
+    zero = xp.zeros_like(log_p)
     log_y = xp.log(xp.where(has_pos, y, xp.ones_like(y)))
     log_1my = xp.log1p(-xp.where(has_neg, y, xp.zeros_like(y)))
-    a = xp.where(has_pos, log_y + log_not_p, minus_inf)
-    b = xp.where(has_neg, log_1my + log_p, minus_inf)
-    return xp.logaddexp(a, b)
+    a = xp.where(has_pos, log_y + log_not_p, zero)
+    b = xp.where(has_neg, log_1my + log_p, zero)
+    both = _logaddexp(a, b, xp)
+    return xp.where(xp.logical_and(has_pos, has_neg), both, xp.where(has_pos, a, b))
 
 
 def focal_powers(u, gamma, xp):

@@ -1,9 +1,11 @@
 """The platform: train, evaluate and compare losses on real data (``losskit compare``).
 
-``train(loss, X, y)`` trains a PyTorch model with any losskit loss and returns its
-:class:`History`; ``compare(dataset, losses)`` runs one model per loss on the same split and
-``write_report(comparison, out)`` writes the HTML report. Datasets come from
-``load_bundled(name)`` (scikit-learn's bundled ones) or ``read_csv(path, target)``.
+``train(loss, X, y)`` trains a model with any losskit loss and returns its :class:`History`;
+``compare(dataset, losses)`` trains one model per loss on the same resampled splits and judges
+them (mean, 95% interval, verdict), and ``write_report(comparison, out)`` writes the HTML
+report. Datasets come from ``load_bundled(name)`` (scikit-learn's bundled ones) or
+``read_csv(path, target)``; learners from ``make_learner(name)`` ("mlp", "linear", "xgboost",
+"lightgbm").
 
 Importing this package imports no optional dependency: torch, scikit-learn, matplotlib and rich
 load when a function that needs them first runs.
@@ -15,7 +17,9 @@ import importlib
 
 _EXPORTS = {
     "train": "training",
-    "History": "training",
+    "History": "history",
+    "make_learner": "learners",
+    "Verdict": "statistics",
     "compare": "comparison",
     "Comparison": "comparison",
     "Run": "comparison",

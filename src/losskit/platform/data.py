@@ -1,10 +1,9 @@
 """Data for the platform: scikit-learn's bundled datasets and the user's CSV files.
 
 A :class:`Dataset` is a feature matrix (categorical columns one-hot encoded, missing numeric
-values left as NaN), a target and a task. :func:`split` cuts it into training, validation and
-held-out test rows (stratified for classification) and fits the preprocessing on the training
-rows only: missing values become the training median, then every feature is standardised with
-the training mean and standard deviation.
+values left as NaN), a target and a task; :mod:`.resampling` cuts it into splits and fits the
+preprocessing on each split's training rows. This module holds the package's one CSV reader:
+:func:`read_csv` for ``losskit compare`` and :func:`read_column` for ``losskit recommend``.
 
 Bad data raises :class:`DataError` (a ``ValueError``) with one line that says what was expected
 and what was found; the CLI prints it and exits 2.
@@ -70,7 +69,8 @@ class Dataset:
 
 @dataclass
 class Splits:
-    """Preprocessed float32 features and targets of the training, validation and test rows."""
+    """Preprocessed float32 features and targets of the training, validation and test rows
+    (made by :func:`losskit.platform.resampling.prepare`)."""
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -212,6 +212,23 @@ def read_csv(path, target: str, *, task: str | None = None) -> Dataset:
     )
 
 
+def read_column(path, column: str) -> np.ndarray:
+    """The non-missing cells of ``column`` in the CSV file ``path``: floats when every cell is a
+    number, else text. Raises :class:`DataError` for a missing file or column, or no values."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such CSV file: {path}")
+    header, rows = _read_rows(path)
+    if column not in header:
+        raise DataError(f"{path} has no column {column!r}; its columns: {', '.join(header)}")
+    j = header.index(column)
+    cells = np.array([r[j].strip() for r in rows if not _missing(r[j])], dtype=object)
+    if cells.size == 0:
+        raise DataError(f"the column {column!r} of {path} has no values")
+    numbers = _as_numbers(cells)
+    return numbers if numbers is not None else cells.astype(str)
+
+
 def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
@@ -273,40 +290,3 @@ def _as_numbers(values: np.ndarray) -> np.ndarray | None:
         return values.astype(np.float64) if np.all(np.isfinite(values.astype(np.float64))) else None
     numbers = [_as_number(v) for v in values.ravel()]
     return None if any(n is None for n in numbers) else np.array(numbers, dtype=np.float64)
-
-
-# ----------------------------------------------------------------------------- splits
-def split(dataset: Dataset, *, test_size: float = 0.2, val_size: float = 0.2, seed: int = 0) -> Splits:
-    """Training, validation and held-out test rows; preprocessing fitted on the training rows.
-
-    ``test_size`` is the fraction of all rows held out; ``val_size`` the fraction of the rest
-    used for validation. Classification splits are stratified when every class has at least
-    two rows in the part being split.
-    """
-    from sklearn.model_selection import train_test_split
-
-    for label, size in (("test_size", test_size), ("val_size", val_size)):
-        if not 0 < size < 1:
-            raise DataError(f"{label} must be a fraction in (0, 1); got {size}")
-    rows = np.arange(len(dataset.y))
-    classification = dataset.task in ("binary", "multiclass")
-
-    def cut(index, size):
-        labels = dataset.y[index] if classification else None
-        if labels is not None:
-            counts = np.unique(labels, return_counts=True)[1]
-            n_cut = math.ceil(size * len(index))
-            if counts.min() < 2 or min(n_cut, len(index) - n_cut) < len(counts):
-                labels = None
-        return train_test_split(index, test_size=size, random_state=seed, stratify=labels)
-
-    rest, test = cut(rows, test_size)
-    train, val = cut(rest, val_size)
-    X = dataset.X
-    median = np.nanmedian(X[train], axis=0)
-    median = np.where(np.isnan(median), 0.0, median)  # a column missing on every training row
-    X = np.where(np.isnan(X), median, X)
-    mean, std = X[train].mean(axis=0), X[train].std(axis=0)
-    X = ((X - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
-    y = dataset.y
-    return Splits(X[train], y[train], X[val], y[val], X[test], y[test])

@@ -1,5 +1,5 @@
 """The model the platform trains: a small multilayer perceptron whose last layer is chosen by
-the loss (see :mod:`losskit.platform.heads`).
+the loss (see :mod:`losskit.platform.output`).
 
 ``inputs -> [Linear -> ReLU] * len(hidden) -> Linear -> OutputScale -> FinalActivation``
 """

@@ -1,97 +1,28 @@
-"""Training a PyTorch model with any losskit loss: :func:`train` returns a :class:`History`.
+"""Training a model with any losskit loss: :func:`train` returns a :class:`~.history.History`.
 
-At every epoch the history records the average loss over all training examples and over the
-validation examples, and the task's metrics on both (:mod:`losskit.platform.metrics`). Both are
-measured with the weights at the end of the epoch, so the two curves compare like with like
-(Keras instead reports the running mean over the epoch's batches, whose weights change as it
-goes).
-
-A run ends in one of four states: ``"completed"``; ``"early_stopped"`` (the validation loss did
-not improve for ``patience`` epochs; the weights of the best epoch are restored);
-``"diverged"`` (a training loss turned NaN or infinite: training stops and the epochs before
-it are kept); ``"interrupted"`` (Ctrl-C: the epochs finished so far are kept).
+:func:`train` checks and encodes the data, builds the :class:`~.output.OutputForm` from the
+loss's record, reports the compatibility of the last layer with the loss, then hands the fit to
+a learner (:mod:`losskit.platform.learners`; a multilayer perceptron by default). The history
+records the average loss and the task's metrics on the training and validation rows at every
+epoch; its model is the one of the best validation epoch.
 """
 
 from __future__ import annotations
 
-import copy
 import math
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 
-from .._config import value_checks
 from ..core import Loss
+from ..losses._domain import ClassIndices
 from ..registry import get
 from .data import encode_target, infer_task, label_indices
-from .heads import Head, Prediction, make_head, stable_loss
-from .metrics import METRICS, task_metrics
-from .models import ACTIVATIONS, build_mlp
-
-OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop"}
-
-
-@dataclass
-class History:
-    """What :func:`train` did, epoch by epoch.
-
-    ``history`` maps ``"loss"``, ``"val_loss"`` and each metric and its ``"val_"`` twin to one
-    value per finished epoch (Keras' ``History.history`` layout). ``model`` is the trained
-    PyTorch module; :meth:`predict` and :meth:`evaluate` use it on new data.
-    """
-
-    loss: str
-    options: dict[str, Any]
-    activation: str
-    task: str
-    metrics: tuple[str, ...]
-    history: dict[str, list[float | None]]
-    status: str = "completed"
-    message: str = ""
-    best_epoch: int | None = None
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    classes: list[str] | None = None
-    head: Head | None = field(default=None, repr=False)
-    model: torch.nn.Module | None = field(default=None, repr=False)
-
-    @property
-    def epochs(self) -> int:
-        """The number of finished epochs."""
-        return len(self.history["loss"])
-
-    def predict(self, X) -> Prediction:
-        """The task's predictions for features ``X`` (preprocessed as the training features were)."""
-        self.model.eval()
-        with torch.no_grad():
-            outputs = self.model(torch.as_tensor(np.asarray(X, dtype=np.float32)))
-        return self.head.predict(outputs.numpy())
-
-    def evaluate(self, X, y) -> dict[str, float | None]:
-        """The task's metrics on ``(X, y)``; ``y`` as given to :func:`train`."""
-        y = _encode(y, self.task, self.classes)
-        return task_metrics(self.task, y, self.predict(X), n_classes=self.head.n_classes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record (non-finite numbers become None)."""
-        return {
-            "loss": self.loss,
-            "options": {k: v if isinstance(v, bool | int | float | str | None) else repr(v) for k, v in self.options.items()},
-            "activation": self.activation,
-            "task": self.task,
-            "metrics": list(self.metrics),
-            "status": self.status,
-            "message": self.message,
-            "epochs": self.epochs,
-            "best_epoch": self.best_epoch,
-            "seconds": round(self.seconds, 3),
-            "history": {k: [_finite(v) for v in values] for k, values in self.history.items()},
-            "findings": list(self.findings),
-        }
+from .history import History
+from .learners import FitData, Learner, make_learner, new_history
+from .models import ACTIVATIONS
+from .output import OutputForm, output_form, stable_loss
 
 
 def train(
@@ -104,7 +35,7 @@ def train(
     loss_options: dict[str, Any] | None = None,
     validation_split: float = 0.2,
     validation_data: tuple | None = None,
-    epochs: int = 30,
+    epochs: int | None = None,
     batch_size: int = 32,
     optimizer: str | Callable = "adam",
     learning_rate: float = 1e-3,
@@ -112,8 +43,9 @@ def train(
     patience: int | None = None,
     seed: int = 0,
     callback: Callable[[int, dict[str, float | None]], None] | None = None,
+    learner: Learner | None = None,
 ) -> History:
-    """Train a multilayer perceptron on ``(X, y)`` with ``loss``; return its :class:`History`.
+    """Train a model on ``(X, y)`` with ``loss``; return its :class:`History`.
 
     Parameters
     ----------
@@ -128,133 +60,59 @@ def train(
     task : str, optional
         "regression", "counts", "binary" or "multiclass"; inferred from ``y`` when omitted.
     activation : str, optional
-        The last layer's activation. Defaults to the one the loss's metadata names; one that
-        cannot feed the loss is reported by :func:`losskit.check_compatibility` (a
-        ``LossCompatibilityWarning``) and used anyway.
+        The last layer's activation. Defaults to linear for a loss that takes raw outputs, else
+        the one the loss's metadata names; one that cannot feed the loss is reported by
+        :func:`losskit.check_compatibility` (a ``LossCompatibilityWarning``) and used anyway.
     validation_split, validation_data
         The fraction of ``(X, y)`` held out for validation (stratified for classification, drawn
         with ``seed``), or an explicit ``(X_val, y_val)``.
-    epochs, batch_size, learning_rate, hidden
-        Training length, mini-batch size, step size and the hidden layer widths.
-    optimizer : str or callable
-        "adam", "adamw", "sgd" or "rmsprop", or ``f(parameters) -> torch.optim.Optimizer``.
-    patience : int, optional
-        Early stopping: stop when the validation loss has not improved for ``patience`` epochs
-        and restore the weights of the best epoch.
+    epochs, batch_size, optimizer, learning_rate, hidden, patience
+        The multilayer perceptron's settings (when ``learner`` is not given): ``epochs=None``
+        (the default) sizes the budget to the data (see :func:`~.learners.mlp.epoch_budget`); ``patience`` stops
+        after that many epochs without a better validation loss. The weights of the best
+        validation epoch are always the ones kept.
     seed : int
         Seeds the validation split, the weights and the batch order: equal seeds give equal runs.
     callback : callable, optional
         ``callback(epoch, logs)`` after every epoch; ``logs`` is that epoch's row of the history.
+    learner : Learner, optional
+        Another model family (:func:`~.learners.make_learner`).
     """
     loss = _loss(loss, loss_options)
     if activation is not None and activation not in ACTIVATIONS:
         raise ValueError(f"train: `activation` must be one of {', '.join(ACTIVATIONS)}; got {activation!r}")
+    learner = learner or make_learner(
+        "mlp", hidden=hidden, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, optimizer=optimizer, patience=patience
+    )
     X, y = _check_arrays(X, y, "X", "y")
     task = task or infer_task(y)
     y, classes = encode_target(y, task, name="y")
     if validation_data is not None:
         X_val, y_val = _check_arrays(*validation_data, "X_val", "y_val")
-        y_val = _encode(y_val, task, classes)
+        y_val = np.asarray(y_val, dtype=np.float64) if classes is None else label_indices(y_val, classes)
         if X_val.shape[1] != X.shape[1]:
             raise ValueError(f"train: `X_val` must have {X.shape[1]} columns like `X`; got {X_val.shape[1]}")
         X_train, y_train = X, y
     else:
         X_train, X_val, y_train, y_val = _validation_split(X, y, task, validation_split, seed)
-    n_classes = len(classes) if classes else 0
-    head = make_head(loss, task, y_train, n_classes=n_classes, activation=activation)
-    findings = _compatibility(head.activation, loss)
-    targets = {"train": head.encode(y_train), "val": head.encode(y_val)}
-    _check_targets(loss, head, targets["train"])
-
-    torch.manual_seed(seed)
-    model = build_mlp(X.shape[1], head.n_outputs, hidden=hidden, activation=head.activation, shift=head.shift, scale=head.scale)
-    step = _optimizer(optimizer, model.parameters(), learning_rate)
-    history = History(
-        loss=loss.name,
-        options=dict(loss.options),
-        activation=head.activation,
-        task=task,
-        metrics=METRICS[task],
-        history={name: [] for name in _columns(METRICS[task])},
-        findings=[f.to_dict() for f in findings],
-        classes=classes,
-        head=head,
-        model=model,
-    )
-    data = {
-        "train": (torch.from_numpy(X_train), torch.from_numpy(targets["train"]), y_train),
-        "val": (torch.from_numpy(X_val), torch.from_numpy(targets["val"]), y_val),
-    }
-    started = time.perf_counter()
-    with value_checks(False):
-        _fit(history, model, step, loss, data, epochs, batch_size, patience, seed, callback)
-    history.seconds = time.perf_counter() - started
-    return history
+    form = output_form(loss, task, y_train, n_classes=len(classes) if classes else 0, activation=activation, scaled=learner.scaled)
+    findings = _compatibility(form.activation, loss)
+    _check_targets(loss, form, form.encode(y_train))
+    history = new_history(loss, form, _metrics(task, loss), findings, _quantile(task, loss))
+    history.classes = classes
+    return learner.fit(loss, form, FitData(X_train, y_train, X_val, y_val), seed=seed, history=history, callback=callback)
 
 
-def _fit(history: History, model, step, loss: Loss, data, epochs, batch_size, patience, seed, callback) -> None:
-    X_train, t_train, _ = data["train"]
-    order = torch.Generator().manual_seed(seed)
-    best_loss, best_state, since_best = math.inf, None, 0
-    try:
-        for epoch in range(1, epochs + 1):
-            model.train()
-            for batch, rows in enumerate(torch.randperm(len(X_train), generator=order).split(batch_size), start=1):
-                value = loss(t_train[rows], model(X_train[rows]))
-                if not torch.isfinite(value):
-                    _diverged(history, f"the training loss became {float(value.detach())} at epoch {epoch}, batch {batch}")
-                    return
-                step.zero_grad()
-                value.backward()
-                step.step()
-            row = {}
-            for split, prefix in (("train", ""), ("val", "val_")):
-                for name, v in _measure(history, model, loss, *data[split]).items():
-                    row[prefix + name] = v
-            unbounded = [name for name in ("loss", "val_loss") if not math.isfinite(row[name])]
-            if unbounded:
-                which = "training" if unbounded[0] == "loss" else "validation"
-                _diverged(history, f"the {which} loss became {row[unbounded[0]]} at epoch {epoch}")
-                return
-            for name, v in row.items():
-                history.history[name].append(v)
-            if row["val_loss"] < best_loss:
-                best_loss, since_best, history.best_epoch = row["val_loss"], 0, epoch
-                if patience is not None:
-                    best_state = copy.deepcopy(model.state_dict())
-            else:
-                since_best += 1
-            if callback is not None:
-                callback(epoch, row)
-            if patience is not None and since_best >= patience:
-                model.load_state_dict(best_state)
-                history.status = "early_stopped"
-                history.message = f"no improvement of the validation loss for {patience} epochs; weights of epoch {history.best_epoch} restored"
-                return
-    except KeyboardInterrupt:
-        history.status = "interrupted"
-        history.message = f"interrupted after {history.epochs} epochs"
+def _metrics(task: str, loss: Loss) -> tuple[str, ...]:
+    from .metrics import metrics_for
+
+    return metrics_for(task, _quantile(task, loss))
 
 
-def _measure(history: History, model, loss: Loss, X, targets, y) -> dict[str, float | None]:
-    model.eval()
-    with torch.no_grad():
-        outputs = model(X)
-        value = float(loss(targets, outputs))
-    result = {"loss": value}
-    if math.isfinite(value):
-        result.update(task_metrics(history.task, y, history.head.predict(outputs.numpy()), n_classes=history.head.n_classes))
-    return result
-
-
-def _diverged(history: History, message: str) -> None:
-    history.status = "diverged"
-    history.message = message
-
-
-def _columns(metrics: Sequence[str]) -> list[str]:
-    names = ["loss", *metrics]
-    return names + [f"val_{n}" for n in names]
+def _quantile(task: str, loss: Loss) -> float | None:
+    """The quantile a quantile loss's model predicts (its ``quantile`` option), else None."""
+    value = loss.options.get("quantile")
+    return float(value) if task == "regression" and isinstance(value, int | float) else None
 
 
 def _loss(identifier, options: dict[str, Any] | None) -> Loss:
@@ -274,13 +132,14 @@ def _compatibility(activation: str, loss: Loss) -> list:
     return check_compatibility(activation, loss)
 
 
-def _check_targets(loss: Loss, head: Head, targets: np.ndarray) -> None:
-    """Targets in the loss's ``y_true`` domain, checked once before training (the loop runs
+def _check_targets(loss: Loss, form: OutputForm, targets: np.ndarray) -> None:
+    """Targets in the loss's ``y_true`` domain, checked once before training (the loops run
     without value checks)."""
     domain = loss.info.y_true_domain
-    if domain is None or head.target == "labels":
+    if domain is None or form.target == "labels":
         return
-    if not bool(np.all(domain.contains(targets, np))):
+    contains = domain.contains(targets, np, form.n_classes) if isinstance(domain, ClassIndices) else domain.contains(targets, np)
+    if not bool(np.all(contains)):
         raise ValueError(
             f"train: {loss.name} needs targets with values in {domain}; "
             f"got min={float(targets.min()):g}, max={float(targets.max()):g}"
@@ -299,13 +158,6 @@ def _check_arrays(X, y, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarra
     return X, y
 
 
-def _encode(y, task: str, classes: list[str] | None) -> np.ndarray:
-    """``y`` as :func:`train` encoded its training targets (class indices by ``classes``)."""
-    if classes is None:
-        return np.asarray(y, dtype=np.float64)
-    return label_indices(y, classes)
-
-
 def _validation_split(X, y, task: str, fraction: float, seed: int):
     if not 0 < fraction < 1:
         raise ValueError(f"train: `validation_split` must be in (0, 1); got {fraction}")
@@ -318,17 +170,3 @@ def _validation_split(X, y, task: str, fraction: float, seed: int):
         if counts.min() >= 2 and min(n_val, len(y) - n_val) >= len(counts):
             stratify = y
     return train_test_split(X, y, test_size=fraction, random_state=seed, stratify=stratify)
-
-
-def _optimizer(optimizer, parameters, learning_rate: float):
-    if callable(optimizer):
-        return optimizer(parameters)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"train: `optimizer` must be one of {', '.join(OPTIMIZERS)} or a callable; got {optimizer!r}")
-    if not (learning_rate > 0 and math.isfinite(learning_rate)):
-        raise ValueError(f"train: `learning_rate` must be a positive number; got {learning_rate}")
-    return getattr(torch.optim, OPTIMIZERS[optimizer])(parameters, lr=learning_rate)
-
-
-def _finite(v):
-    return v if v is None or math.isfinite(v) else None

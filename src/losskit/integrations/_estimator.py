@@ -1,0 +1,107 @@
+"""What a scikit-learn gradient-boosting estimator needs from a loss's record: how the targets
+meet the loss, how many margins a row has, the intercept, and how margins become predictions.
+
+Shared by :mod:`._xgboost_estimators` and :mod:`._lightgbm_estimators`; it imports neither
+library. Everything is read from the loss's record (its link, target layout and margin flag),
+so predictions come back in prediction space:
+
+- regressors: ``link.inverse(margin)`` (the mean: ``exp`` for ``poisson`` and ``tweedie``);
+- classifiers: class labels as the user gave them; ``predict_proba`` by the link (sigmoid or
+  softmax) for losses that have probabilities; ``decision_function`` the raw margins. A
+  margin-based loss (``hinge``) decides at margin 0 and has no ``predict_proba``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..losses._domain import Target
+from ._margin import MarginLoss
+from .intercept import optimal_constant
+
+#: Targets a classifier can train: one margin per row (binary) or one per class.
+_BINARY_TARGETS = (Target.BINARY, Target.SIGNED)
+_CLASS_TARGETS = (Target.ONE_HOT, Target.CLASS_INDICES)
+
+
+class LossForm:
+    """A loss (by name, Loss or callable, with options) as an estimator trains it; ``caller``
+    names the estimator in messages."""
+
+    def __init__(self, loss, options: dict | None, *, caller: str):
+        self.caller = caller
+        self.margin_loss = MarginLoss(loss, dict(options or {}), caller=caller)
+        self.loss = self.margin_loss.loss
+        self.spec = self.margin_loss.spec
+
+    @property
+    def name(self) -> str:
+        return self.loss.name
+
+    # ------------------------------------------------------------------ classification
+    def class_margins(self, n_classes: int) -> int:
+        """Margins per row for ``n_classes`` classes: 1 for a binary loss, else one per class."""
+        target = self.spec.target if self.spec is not None else None
+        if target in _CLASS_TARGETS:
+            return n_classes
+        if target in _BINARY_TARGETS or self.spec is None:
+            if n_classes > 2:
+                raise ValueError(
+                    f"{self.caller}: {self.name} scores one binary output per row, but y has {n_classes} classes; "
+                    "use categorical_crossentropy (or another multi-class loss) for more than two"
+                )
+            return 1
+        raise ValueError(
+            f"{self.caller}: {self.name} is not a classification loss (its target is {target.value}); "
+            "use a regressor, or binary_crossentropy / categorical_crossentropy"
+        )
+
+    def has_probabilities(self) -> bool:
+        return self.spec is not None and not self.spec.margin_based and self.loss.link.name in ("logit", "softmax")
+
+    def probabilities(self, margins: np.ndarray) -> np.ndarray:
+        """Class probabilities ``(n, n_classes)`` from margins, by the loss's link."""
+        if not self.has_probabilities():
+            raise AttributeError(
+                f"{self.caller}: {self.name} gives scores, not probabilities (its link is {self.loss.link.name}); "
+                "use decision_function for the margins, or a probabilistic loss such as binary_crossentropy"
+            )
+        p = np.asarray(self.loss.link.inverse(np.asarray(margins, dtype=np.float64)))
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
+
+    def class_indices(self, margins: np.ndarray) -> np.ndarray:
+        """The predicted class index of each row: the largest margin, or the sign of one margin
+        (margin 0 is probability 0.5 for a logit link, the decision boundary of a margin loss)."""
+        margins = np.asarray(margins)
+        return (margins > 0).astype(np.int64) if margins.ndim == 1 else np.argmax(margins, axis=1)
+
+    # ------------------------------------------------------------------ regression
+    def predictions(self, margins: np.ndarray) -> np.ndarray:
+        """Regression predictions from margins: the loss's inverse link (the mean)."""
+        return np.asarray(self.loss.link.inverse(np.asarray(margins, dtype=np.float64)))
+
+    # ------------------------------------------------------------------ training
+    def intercept(self, y, sample_weight, num_class: int | None) -> np.ndarray:
+        """The constant margin that minimises the loss on ``y``: shape ``(k,)``."""
+        return optimal_constant(self.margin_loss, y, sample_weight, num_class=num_class)
+
+
+def encode_classes(caller: str, y) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes_, class indices)`` of labels ``y`` (any hashable values, sorted as np.unique sorts)."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(-1) if y.ndim == 2 and y.shape[1] == 1 else y
+    if y.ndim != 1:
+        raise ValueError(f"{caller}: `y` must hold one class label per row; got shape {np.shape(y)}")
+    classes, indices = np.unique(y, return_inverse=True)
+    if classes.shape[0] < 2:
+        raise ValueError(f"{caller}: `y` must hold at least two classes; got {classes.tolist()}")
+    return classes, indices.astype(np.float64)
+
+
+def check_objective_unset(caller: str, objective) -> None:
+    if objective is not None:
+        raise ValueError(
+            f"{caller}: `objective` is set by `loss=` (and `loss_options=`); got objective={objective!r}. "
+            "Pass the loss by name instead"
+        )

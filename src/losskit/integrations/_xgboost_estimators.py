@@ -1,0 +1,106 @@
+"""``losskit.xgboost.XGBClassifier`` and ``XGBRegressor``: XGBoost's scikit-learn estimators
+trained with any losskit loss (imported on first use: this module imports XGBoost).
+
+They take every XGBoost parameter, plus ``loss`` (a name, a Loss or a callable) and
+``loss_options``. ``fit`` sets the intercept (``base_score``, in margin space) and trains with
+the loss's objective and metric through ``xgboost.train`` under XGBoost's default
+``reg:squarederror``, whose identity link reads ``base_score`` and the predictions as margins
+(XGBoost's own classifier would read them through ``binary:logistic``). ``predict`` and
+``predict_proba`` turn margins into predictions by the loss's link (:mod:`._estimator`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xgboost as xgb
+from sklearn.base import ClassifierMixin, RegressorMixin
+
+from ._estimator import LossForm, check_objective_unset, encode_classes
+from ._margin import Objective
+from .xgboost import XGBoostMetric
+
+
+class _LossXGBModel(xgb.XGBModel):
+    """An ``XGBModel`` whose objective, metric and intercept come from ``loss``."""
+
+    def __init__(self, *, loss="mean_squared_error", loss_options=None, **kwargs):
+        super().__init__(**kwargs)
+        self.loss = loss
+        self.loss_options = loss_options
+
+    def _wrapper_params(self) -> set[str]:
+        return super()._wrapper_params() | {"loss", "loss_options"}
+
+    def _form(self) -> LossForm:
+        return LossForm(self.loss, self.loss_options, caller=f"losskit.xgboost.{type(self).__name__}")
+
+    def _train(self, form: LossForm, X, y, sample_weight, num_class: int | None, eval_set, verbose):
+        check_objective_unset(form.caller, self.objective)
+        params = {k: v for k, v in self.get_xgb_params().items() if v is not None and k != "objective"}
+        intercept = form.intercept(y, sample_weight, num_class)
+        params["base_score"] = float(intercept[0]) if intercept.shape[0] == 1 else [float(c) for c in intercept]
+        params["disable_default_eval_metric"] = 1
+        if num_class is not None:
+            params["num_class"] = num_class
+        dtrain = xgb.DMatrix(X, label=y, weight=sample_weight, missing=self.missing, enable_categorical=self.enable_categorical)
+        evals = [(xgb.DMatrix(Xv, label=yv, missing=self.missing), f"validation_{i}") for i, (Xv, yv) in enumerate(eval_set or [])]
+        history: dict = {}
+        self._Booster = xgb.train(
+            params, dtrain, self.get_num_boosting_rounds(), evals=evals, obj=Objective(form.margin_loss),
+            custom_metric=XGBoostMetric(form.margin_loss), early_stopping_rounds=self.early_stopping_rounds,
+            evals_result=history, verbose_eval=verbose, callbacks=self.callbacks,
+        )  # fmt: skip
+        self.evals_result_ = history
+        self.base_margin_ = intercept  # XGBoost's ``intercept_`` reads the booster's base_score
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """The raw margins (``base_score`` included): one column per class, or one per row."""
+        return np.asarray(self.predict_margin(X))
+
+    def predict_margin(self, X):
+        return xgb.XGBModel.predict(self, X, output_margin=True)
+
+
+class XGBRegressor(RegressorMixin, _LossXGBModel):
+    """XGBoost regressor trained with ``loss`` (default ``"mean_squared_error"``); ``predict``
+    gives the loss's prediction (the mean: ``exp(margin)`` for ``poisson`` and ``tweedie``).
+
+    >>> from losskit import xgboost as lkx
+    >>> model = lkx.XGBRegressor(loss="huber", loss_options={"delta": 1.0}, n_estimators=50)  # doctest: +SKIP
+    """
+
+    def fit(self, X, y, *, sample_weight=None, eval_set=None, verbose=False):
+        y = np.asarray(y, dtype=np.float64)
+        form = self._form()
+        return self._train(form, X, y, sample_weight, None, eval_set, verbose)
+
+    def predict(self, X) -> np.ndarray:
+        return self._form().predictions(self.predict_margin(X))
+
+
+class XGBClassifier(ClassifierMixin, _LossXGBModel):
+    """XGBoost classifier trained with ``loss`` (default ``"binary_crossentropy"`` for two classes;
+    a multi-class loss such as ``"categorical_crossentropy"`` for more). Labels may be any values;
+    ``predict_proba`` gives probabilities by the loss's link (sigmoid or softmax).
+
+    >>> from losskit import xgboost as lkx
+    >>> model = lkx.XGBClassifier(loss="binary_focal_crossentropy", loss_options={"gamma": 2.0})  # doctest: +SKIP
+    """
+
+    def __init__(self, *, loss="binary_crossentropy", loss_options=None, **kwargs):
+        super().__init__(loss=loss, loss_options=loss_options, **kwargs)
+
+    def fit(self, X, y, *, sample_weight=None, eval_set=None, verbose=False):
+        form = self._form()
+        self.classes_, indices = encode_classes(form.caller, y)
+        self.n_classes_ = len(self.classes_)
+        k = form.class_margins(self.n_classes_)
+        eval_set = [(Xv, np.searchsorted(self.classes_, np.asarray(yv))) for Xv, yv in (eval_set or [])]
+        return self._train(form, X, indices, sample_weight, k if k > 1 else None, eval_set, verbose)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self._form().probabilities(self.predict_margin(X))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self._form().class_indices(self.predict_margin(X))]

@@ -1,0 +1,201 @@
+"""The PyTorch kernels (``losskit.fast.torch``) against the reference kernels they stand in for.
+
+Each registered torch kernel (per-sample values) and its fused ``objective`` must give the
+reference kernel's values to float rounding, for every option it accepts, and the same gradient;
+the dispatch must decline the conventions torch does not share (probabilities, a zero weight on
+negatives, float labels). As in test_fast_numpy, the set of records with a torch kernel is the
+list tested here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+import array_api_compat.torch as txp  # noqa: E402
+
+import losskit as lk  # noqa: E402
+from losskit.fast import torch as fast_torch  # noqa: E402
+from losskit.losses import CATALOG  # noqa: E402
+from losskit.losses._prepare import prepare  # noqa: E402
+
+TORCH_LOSSES = (
+    "mean_squared_error", "mean_absolute_error", "huber", "poisson", "binary_crossentropy",
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
+)  # fmt: skip
+DTYPES = (torch.float32, torch.float64)
+
+
+def test_the_tested_losses_are_the_records_with_a_torch_kernel():
+    assert set(TORCH_LOSSES) == {spec.name for spec in CATALOG if "torch" in spec.kernels}
+
+
+@pytest.mark.parametrize("name", TORCH_LOSSES)
+def test_each_torch_kernel_takes_exactly_the_reference_options(name):
+    assert lk.get(name).spec.kernels["torch"].option_names == set(lk.get(name).spec.defaults)
+
+
+def inputs(name, options, shape, dtype, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g, dtype=dtype) * 3
+    if name in ("mean_squared_error", "mean_absolute_error", "huber"):
+        return torch.randn(shape, generator=g, dtype=dtype) * 3, x
+    if name == "poisson":
+        counts = torch.poisson(torch.full(shape, 2.0, dtype=dtype), generator=g)
+        return counts, x if options.get("log_input") else x.abs()
+    if name == "binary_crossentropy":
+        y = (torch.rand(shape, generator=g) < 0.5).to(dtype)
+        return (torch.rand(shape, generator=g, dtype=dtype) if options.get("soft") else y), x
+    if name in ("categorical_crossentropy", "kl_divergence"):
+        y = torch.softmax(torch.randn(shape, generator=g, dtype=dtype), -1)
+        if name == "kl_divergence":
+            y[..., 0] = 0.0  # a class of probability 0: contributes exactly 0
+            return y / y.sum(-1, keepdim=True), torch.log_softmax(x, -1)
+        return y, x
+    labels = torch.randint(0, shape[-1], shape[:-1], generator=g)
+    return labels, x
+
+
+CASES = [
+    ("mean_squared_error", {}), ("mean_absolute_error", {}), ("huber", {}), ("huber", {"delta": 0.3}),
+    ("poisson", {}), ("poisson", {"log_input": True}),
+    ("binary_crossentropy", {"from_logits": True}), ("binary_crossentropy", {"from_logits": True, "label_smoothing": 0.2}),
+    ("binary_crossentropy", {"from_logits": True, "class_weight": [0.5, 3.0]}),
+    ("binary_crossentropy", {"from_logits": True, "class_weight": [0.0, 1.0], "soft": True}),
+    ("categorical_crossentropy", {"from_logits": True}), ("categorical_crossentropy", {"from_logits": True, "label_smoothing": 0.1}),
+    ("categorical_crossentropy", {"from_logits": True, "class_weight": [1.0, 2.0, 0.5, 0.0, 1.0]}),
+    ("sparse_categorical_crossentropy", {"from_logits": True}),
+    ("sparse_categorical_crossentropy", {"from_logits": True, "ignore_class": 1}),
+    ("sparse_categorical_crossentropy", {"from_logits": True, "class_weight": [1.0, 2.0, 0.5, 0.0, 1.0]}),
+    ("kl_divergence", {"log_input": True}),
+]  # fmt: skip
+SHAPES = [(7, 5), (3, 4, 5), (5,)]
+
+
+def loss_options(options):
+    """The case's options without the input flag ``soft`` (soft labels)."""
+    return {k: v for k, v in options.items() if k != "soft"}
+
+
+def reference(name, y_true, y_pred, options):
+    spec = lk.get(name).spec
+    xp, t, p, opts = prepare(spec, y_true, y_pred, spec.resolve_options(options))
+    return spec.kernel(t, p, xp=xp, **opts), (t, p, opts)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize(("name", "options"), CASES, ids=str)
+def test_torch_kernels_match_the_reference(name, options, shape, dtype):
+    y_true, x = inputs(name, options, shape, dtype)
+    options = loss_options(options)
+    expected, (t, p, opts) = reference(name, y_true, x, options)
+    fast = lk.get(name).spec.kernels["torch"]
+    assert fast.covers(t, p, opts)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-12)
+    got = fast.kernel(t, p, **opts)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    torch.testing.assert_close(got, expected, **tol)
+    for sum_ in (False, True):
+        objective = fast.objective(t, p, sum_, **opts)
+        mask = lk.get(name).spec.mask
+        valid = None if mask is None else mask(t, xp=txp, **opts)
+        count = expected.numel() if valid is None else max(int(valid.sum()), 1)
+        torch.testing.assert_close(objective, expected.sum() if sum_ else expected.sum() / count, **tol)
+
+
+@pytest.mark.parametrize(("name", "options"), CASES, ids=str)
+def test_the_fused_path_gives_the_reference_value_and_gradient(name, options):
+    """Through the Loss object (every reduction), against ``Loss.reference_call``."""
+    for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight"):
+        loss = lk.get(name, reduction=reduction, **loss_options(options))
+        y_true, x = inputs(name, options, (6, 5), torch.float64, seed=3)
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        fused, ref = loss(y_true, x1), loss.reference_call(y_true, x2)
+        assert loss._routes[torch.Tensor].call(y_true, x) is not None  # valid inputs pass the fast value check
+        torch.testing.assert_close(fused, ref, rtol=1e-12, atol=1e-12)
+        fused.backward(), ref.backward()
+        torch.testing.assert_close(x1.grad, x2.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_masked_classes_at_minus_inf_keep_the_reference_convention():
+    """``F.cross_entropy`` gives NaN for a -inf logit on a class of target 0; losskit's value is finite."""
+    y = torch.tensor([[0.0, 1.0, 0.0], [0.3, 0.7, 0.0]])
+    x = torch.tensor([[-torch.inf, 2.0, 0.5], [1.0, 2.0, -torch.inf]])
+    loss = lk.get("categorical_crossentropy", from_logits=True)
+    expected = loss.reference_call(y, x)
+    assert torch.isfinite(expected)
+    torch.testing.assert_close(loss(y, x), expected)
+    np.testing.assert_allclose(lk.categorical_crossentropy(y, x, from_logits=True).numpy(), lk.categorical_crossentropy(y.numpy(), x.numpy(), from_logits=True), rtol=1e-6)
+    with lk.value_checks(False):
+        torch.testing.assert_close(loss(y, x), expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "y_true", "y_pred"),
+    [
+        ("binary_crossentropy", {}, torch.ones(3, 1), torch.full((3, 1), 0.5)),  # probabilities: Keras' clip
+        ("categorical_crossentropy", {}, torch.eye(3), torch.full((3, 3), 1 / 3)),
+        ("sparse_categorical_crossentropy", {}, torch.tensor([0, 1]), torch.full((2, 3), 1 / 3)),
+        ("sparse_categorical_crossentropy", {"from_logits": True}, torch.tensor([0.0, 1.0]), torch.zeros(2, 3)),  # float labels
+        ("kl_divergence", {}, torch.full((2, 3), 1 / 3), torch.full((2, 3), 1 / 3)),
+        ("mean_squared_error", {}, torch.ones(0, 2), torch.ones(0, 2)),  # empty
+    ],
+    ids=["bce-probabilities", "cce-probabilities", "scce-probabilities", "float-labels", "kl-probabilities", "empty"],
+)
+def test_the_dispatch_declines_what_torch_computes_differently(name, options, y_true, y_pred):
+    spec = lk.get(name).spec
+    opts = spec.resolve_options(options)
+    assert not spec.kernels["torch"].covers(y_true, y_pred, opts)
+    loss = lk.get(name, **options)
+    torch.testing.assert_close(loss(y_true, y_pred), loss.reference_call(y_true, y_pred))
+
+
+def test_value_checks_on_the_fused_path_word_the_reference_errors():
+    loss = lk.get("sparse_categorical_crossentropy", from_logits=True)
+    x = torch.zeros(3, 4)
+    for labels in (torch.tensor([0, 4, 1]), torch.tensor([0, -100, 1]), torch.tensor([0, -1, 1])):
+        with pytest.raises(ValueError, match=r"sparse_categorical_crossentropy: `y_true` must be integers in \[0, 4\)"):
+            loss(labels, x)
+    with lk.value_checks(False):  # the reference's value for an out-of-range label: 0
+        torch.testing.assert_close(loss(torch.tensor([0, 4, 1]), x), loss.reference_call(torch.tensor([0, 4, 1]), x))
+    with pytest.raises(ValueError, match=r"binary_crossentropy: `y_true` must be values in \[0, 1\]; got min=0, max=2"):
+        lk.get("bce", from_logits=True)(torch.tensor([[0.0], [2.0]]), torch.zeros(2, 1))
+    with pytest.raises(ValueError, match=r"mean_squared_error: `y_pred` must be values in \(-inf, inf\)"):
+        lk.get("mse")(torch.zeros(2, 1), torch.tensor([[0.0], [torch.nan]]))
+    with pytest.raises(ValueError, match=r"must have the same shape"):
+        lk.get("mse")(torch.zeros(2, 3), torch.zeros(3, 2))
+
+
+def test_an_overflowing_objective_is_the_reference_value_not_an_error():
+    y, p = torch.zeros(2, 1), torch.full((2, 1), 3e38)
+    loss = lk.get("mse", reduction="sum")
+    assert loss(y, p) == loss.reference_call(y, p) == torch.inf
+
+
+def test_keras_shape_rule_and_dtype_promotion_on_the_fused_path():
+    loss = lk.get("mse")
+    y, p = torch.arange(4.0, dtype=torch.float64), torch.ones(4, 1)
+    torch.testing.assert_close(loss(y, p), loss.reference_call(y, p))
+    assert loss(y, p).dtype == torch.float32
+    labels, logits = torch.tensor([[0], [2]]), torch.randn(2, 3)
+    scce = lk.get("scce", from_logits=True)
+    torch.testing.assert_close(scce(labels, logits), scce.reference_call(labels, logits))
+
+
+def test_fast_kernel_registration_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, losskit as lk; lk.get('mse')([1.0], [2.0]); assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_plan_is_resolved_once_per_loss_and_type():
+    loss = lk.get("huber", delta=2.0)
+    loss(torch.zeros(2, 1), torch.ones(2, 1))
+    route = loss._routes[torch.Tensor]
+    loss(torch.zeros(3, 1), torch.ones(3, 1))
+    assert loss._routes[torch.Tensor] is route and route.call is not None
+    assert fast_torch.plan(lk.get("log_cosh")) is None  # no fused objective: the reference, namespace resolved once
