@@ -97,7 +97,7 @@ def extrema(x: Array, xp) -> tuple[Array, Array]:
 def has_nan(x: Array) -> bool:
     """Whether a concrete NumPy array holds a NaN, by one reduction (a sum is NaN when any term
     is, or when +inf and -inf meet: a false alarm only costs the caller its fallback)."""
-    return bool(np.isnan(np.sum(x))) if type(x) is np.ndarray else False
+    return bool(np.isnan(x.sum())) if type(x) is np.ndarray else False
 
 
 def is_lazy(x: Array) -> bool:
@@ -138,9 +138,33 @@ def torch_values_readable(x: Array) -> bool:
 HALF_PRECISION = frozenset({"float16", "bfloat16"})
 
 
+def is_real_numpy(x: Array) -> bool:
+    """True for a NumPy array of reals (floating, integer or boolean): the common case, checked
+    without NumPy's ``isdtype`` (microseconds a call)."""
+    return type(x) is np.ndarray and x.dtype.kind in "fiub"
+
+
+def numpy_float_dtype(x: Array):
+    """For a NumPy array: its floating dtype (float32 for float16), or None when it is not floating."""
+    if x.dtype.kind != "f":
+        return None
+    return np.dtype(np.float32) if x.dtype.itemsize == 2 else x.dtype
+
+
 def is_half(dtype) -> bool:
     """True for float16 and bfloat16 (of any array library)."""
-    return str(dtype).rpartition(".")[2] in HALF_PRECISION
+    return _dtype_name(dtype) in HALF_PRECISION
+
+
+def is_floating_name(dtype) -> bool:
+    """True for a real floating dtype of any array library, by its name (no namespace needed)."""
+    return "float" in _dtype_name(dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _dtype_name(dtype) -> str:
+    # ``str`` of a NumPy dtype costs microseconds, and a loss asks on every call: dtypes are few
+    return str(dtype).rpartition(".")[2]
 
 
 def autocast_enabled(x: Array) -> bool:

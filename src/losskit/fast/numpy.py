@@ -41,10 +41,12 @@ SHORT_ROW = 64
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def fast_kernel(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+def fast_kernel(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
     """Register the decorated function as the NumPy kernel of ``loss`` (a catalog function) on its
     record. It runs for float32/float64 ``np.ndarray`` inputs, not empty, with the class axis
-    last, whose prepared arrays and options ``accepts(y_true, y_pred, options)`` covers."""
+    last, whose prepared arrays and options ``accepts(y_true, y_pred, options)`` covers;
+    ``nan_fallback``: a NaN in its result (an overflow edge it leaves unguarded) sends the call to
+    the value kernel."""
 
     def covered(y_true, y_pred, options) -> bool:
         return (
@@ -57,7 +59,7 @@ def fast_kernel(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Ca
             and accepts(y_true, y_pred, options)
         )
 
-    return loss.fast("numpy", accepts=covered)
+    return loss.fast("numpy", accepts=covered, nan_fallback=nan_fallback)
 
 
 def _same_shapes(y_true, y_pred, options) -> bool:
@@ -148,7 +150,7 @@ def mean_absolute_error(y_true, y_pred):
     return _mean_over_last_axis(terms, y_true, y_pred)
 
 
-@fast_kernel(losses.huber, accepts=_same_shapes)
+@fast_kernel(losses.huber, accepts=_same_shapes, nan_fallback=True)
 def huber(y_true, y_pred, *, delta=1.0):
     """``mean(0.5 q**2 + delta (|e| - q))``, ``q = min(|e|, delta)``: the generic kernel's form."""
 
@@ -197,7 +199,7 @@ def log_cosh(y_true, y_pred):
     return _mean_over_last_axis(terms, y_true, y_pred, scratch=3)
 
 
-@fast_kernel(losses.poisson, accepts=_same_shapes)
+@fast_kernel(losses.poisson, accepts=_same_shapes, nan_fallback=True)
 def poisson(y_true, y_pred, *, log_input=False):
     """``mean(y_pred - y_true log(y_pred + 1e-7))``; log-rates: ``mean(exp(y_pred) - y_true y_pred)``."""
 

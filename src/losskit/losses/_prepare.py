@@ -105,6 +105,8 @@ def _real_array(spec: LossSpec, arg: str, x, xp, *, like=None):
         x = _array.asarray(x, xp, like=like)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{spec.name}: `{arg}` must be an array of real numbers; got {type(x).__name__} ({error})") from None
+    if _array.is_real_numpy(x):  # the common case, without NumPy's slow isdtype
+        return x
     for kind, words in (("complex floating", "complex"),):
         if xp.isdtype(x.dtype, kind):
             raise ValueError(
@@ -132,7 +134,11 @@ def _float_dtype(xp, y_pred, y_true):
     """The dtype the kernels compute in: the first floating dtype of ``y_pred``, ``y_true``, or the
     namespace's default float; float32 for float16 and bfloat16 (see :func:`result_dtype`)."""
     for a in (y_pred, y_true):
-        if xp.isdtype(a.dtype, "real floating"):
+        if _array.is_real_numpy(a):
+            dtype = _array.numpy_float_dtype(a)
+            if dtype is not None:
+                return dtype
+        elif xp.isdtype(a.dtype, "real floating"):
             return xp.float32 if _array.is_half(a.dtype) else a.dtype
     return xp.asarray(0.0).dtype  # the namespace's default float
 
@@ -146,9 +152,9 @@ def result_dtype(y_true, y_pred):
     PyTorch's own losses do."""
     for a in (y_pred, y_true):
         dtype = getattr(a, "dtype", None)
-        if dtype is not None and str(dtype).rpartition(".")[2] in _array.HALF_PRECISION:
+        if dtype is not None and _array.is_half(dtype):
             return None if _array.autocast_enabled(a) else dtype
-        if dtype is not None and "float" in str(dtype):
+        if dtype is not None and _array.is_floating_name(dtype):
             return None
     return None
 

@@ -76,6 +76,9 @@ class FastKernel:
     #: library's fused loss (the sum of the per-sample values if ``sum_``, else their mean over
     #: samples); the library's per-call path (:mod:`losskit.fast`) calls it instead of reducing.
     objective: Callable | None = None
+    #: Whether a NaN in the kernel's result sends the call to the value kernel: for kernels with
+    #: overflow edges they do not guard (checked by one reduction per call, so only where needed).
+    nan_fallback: bool = False
 
     def covers(self, y_true, y_pred, options: dict[str, Any]) -> bool:
         return self.option_names.issuperset(options) and self.accepts(y_true, y_pred, options)
@@ -147,7 +150,7 @@ class LossSpec:
         fast = self.kernels.get(_array.library(xp)) if self.kernels else None
         if fast is not None and fast.covers(y_true, y_pred, options):
             values = fast.kernel(y_true, y_pred, **options)
-            if not _array.has_nan(values):
+            if not (fast.nan_fallback and _array.has_nan(values)):
                 return values
             # a NaN from a fast kernel (an overflow edge it does not guard, or a NaN input): the
             # value kernel decides, and it is NaN only for NaN inputs
@@ -196,18 +199,20 @@ class LossSpec:
         return wrap
 
     def fast(
-        self, library: str, *, accepts: Callable, derivatives: bool = False, objective: Callable | None = None
+        self, library: str, *, accepts: Callable, derivatives: bool = False, objective: Callable | None = None,
+        nan_fallback: bool = False,
     ) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
         y_true, y_pred, options)`` says which prepared arrays and option values it covers. With
         ``derivatives=True`` it stands in for the derivative kernel: ``f(y_true, y_pred, *,
         surrogate, **options) -> (gradient, hessian)`` (the surrogate's floor is applied after it).
-        ``objective`` is the library's fused reduced form of the values, if any (:class:`FastKernel`)."""
+        ``objective`` is the library's fused reduced form of the values, if any, and ``nan_fallback``
+        sends a result holding NaN to the value kernel (:class:`FastKernel`)."""
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
             table = self.derivative_kernels if derivatives else self.kernels
-            table[library] = FastKernel(kernel, accepts, names - {"surrogate"}, objective)
+            table[library] = FastKernel(kernel, accepts, names - {"surrogate"}, objective, nan_fallback)
             return kernel
 
         return register
