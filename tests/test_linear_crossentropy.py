@@ -100,3 +100,15 @@ def test_bad_inputs_get_clear_errors():
         lk.linear_crossentropy(hidden, weight, labels, reduction="avg")
     with pytest.raises(ValueError, match="`chunk_size` must be a positive integer"):
         lk.linear_crossentropy(hidden, weight, labels, chunk_size=0)
+
+
+def test_a_scaled_or_repeated_backward_pass():
+    hidden, weight, bias, labels = inputs()
+    leaves = [t.requires_grad_() for t in (hidden, weight, bias)]
+    loss = lk.linear_crossentropy(hidden, weight, labels, bias, chunk_size=9)
+    once = torch.autograd.grad(loss, leaves, retain_graph=True)
+    again = torch.autograd.grad(loss, leaves, retain_graph=True)
+    doubled = torch.autograd.grad(2.0 * loss, leaves)
+    for a, b, c in zip(once, again, doubled):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-15)
+        np.testing.assert_allclose(c.numpy(), 2.0 * a.numpy(), rtol=1e-14)
