@@ -48,6 +48,13 @@ def fast_kernel(loss: Callable, *, accepts: Callable, nan_fallback: bool = False
     ``nan_fallback``: a NaN in its result (an overflow edge it leaves unguarded) sends the call to
     the value kernel."""
 
+    return loss.fast("numpy", accepts=numpy_arrays(accepts), nan_fallback=nan_fallback)
+
+
+def numpy_arrays(accepts: Callable) -> Callable:
+    """``accepts`` restricted to what every NumPy kernel takes: float32/float64 ``np.ndarray``
+    inputs, not empty, with the class axis last."""
+
     def covered(y_true, y_pred, options) -> bool:
         return (
             type(y_pred) is np.ndarray
@@ -59,7 +66,7 @@ def fast_kernel(loss: Callable, *, accepts: Callable, nan_fallback: bool = False
             and accepts(y_true, y_pred, options)
         )
 
-    return loss.fast("numpy", accepts=covered, nan_fallback=nan_fallback)
+    return covered
 
 
 def _same_shapes(y_true, y_pred, options) -> bool:

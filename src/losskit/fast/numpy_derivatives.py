@@ -18,25 +18,14 @@ import numpy as np
 
 from .. import losses
 from .._array import EPSILON
-from .numpy import _FLOATS, _labels_and_class_weights, _same_shapes
+from .numpy import _labels_and_class_weights, _same_shapes, numpy_arrays
 
 
 def fast_derivatives(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
     """Register the decorated function as the NumPy derivative kernel of ``loss`` on its record,
     for float32/float64 ``np.ndarray`` inputs (not empty, class axis last) that ``accepts`` covers."""
 
-    def covered(y_true, y_pred, options) -> bool:
-        return (
-            type(y_pred) is np.ndarray
-            and type(y_true) is np.ndarray
-            and y_pred.dtype in _FLOATS
-            and y_pred.ndim > 0
-            and y_pred.size > 0
-            and options.get("axis", -1) in (-1, y_pred.ndim - 1)
-            and accepts(y_true, y_pred, options)
-        )
-
-    return loss.fast("numpy", accepts=covered, derivatives=True)
+    return loss.fast("numpy", accepts=numpy_arrays(accepts), derivatives=True)
 
 
 def _unweighted(y_true, y_pred, options) -> bool:
