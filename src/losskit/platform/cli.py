@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import signal
 import sys
 import warnings
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--dataset", choices=sorted(BUNDLED), help=f"a dataset bundled with scikit-learn (default: {DEFAULT_DATASET})")
-    data.add_argument("--csv", metavar="FILE", help="a CSV file with a header row (needs --target)")
+    data.add_argument("--csv", metavar="FILE", help="a CSV file with a header row, or a Parquet file (.parquet, .pq) (needs --target)")
     parser.add_argument("--target", metavar="COL", help="the column of --csv to predict")
     parser.add_argument("--task", choices=TASKS, help="the task, when the guess from the target is wrong")
     parser.add_argument(
@@ -57,14 +58,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="folds per repeat; 1: a hold-out split of --test-size (default: %(default)s)")
     parser.add_argument("--metric", choices=ALL_METRICS, help="the metric that ranks the losses (default: one that favours no loss, per task)")
     parser.add_argument("--epochs", type=int, help="epochs (boosting rounds) per fit (default: enough optimizer steps for the data; 300 rounds)")
-    parser.add_argument("--batch-size", type=int, default=32, help="(default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, help="mini-batch size (default: 32, doubling with every doubling of the training rows past 16,384, up to 1,024)")
     parser.add_argument("--learning-rate", type=float, help="step size (default: 0.001 mlp, 0.01 linear, 0.1 trees)")
     parser.add_argument("--hidden", default="32,16", help="hidden layer widths of the mlp (default: %(default)s)")
     parser.add_argument("--patience", type=int, default=DEFAULT_PATIENCE, help="early stopping: epochs without a better validation loss; 0: off (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the splits, the weights and the batches (default: %(default)s)")
     parser.add_argument("--test-size", type=float, default=0.2, help="held-out fraction when --folds 1 (default: %(default)s)")
     parser.add_argument("--val-size", type=float, default=0.2, help="fraction of the training rows used for validation (default: %(default)s)")
-    parser.add_argument("--workers", type=int, default=1, help="fits in parallel processes; the same numbers as one (default: %(default)s)")
+    parser.add_argument("--workers", type=int, help="fits in parallel processes (with --scheduler local: its worker processes, default one per CPU); the same numbers as one (default: 1)")
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS|local",
+        help="run the fits on a Dask cluster: 'local' starts one on this machine, tcp://host:8786 connects to a running scheduler",
+    )  # fmt: skip
+    parser.add_argument("--device", choices=("cpu", "cuda", "mps"), default="cpu", help="where the mlp and linear models train (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads in each process that trains (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the summary and the verdict as JSON on stdout")
     parser.add_argument("--mlflow", metavar="URI", help="log every fit (parameters, per-epoch and held-out metrics) to this MLflow tracking URI")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help="report directory (default: %(default)s/)")
@@ -97,28 +104,55 @@ def _main(argv: list[str]) -> int:
         out = check_output_dir(args.out, force=args.force)
     except FileExistsError as error:
         raise UsageError(str(error)) from None
-    if args.mlflow:
-        from .tracking import require_mlflow
-
-        try:
-            require_mlflow()
-        except ImportError as error:
-            raise UsageError(str(error)) from None
+    _check_requirements(args)
     losses = parse_losses(args.losses, args.model) if args.losses else None
     try:
         if args.csv:
             if not args.target:
                 raise UsageError("--csv needs --target COL, the column to predict")
             dataset = read_csv(args.csv, args.target, task=args.task)
+            for hint in dataset.hints:
+                print(f"losskit compare: {hint}", file=sys.stderr)
         else:
             if args.target:
                 raise UsageError("--target goes with --csv")
             dataset = load_bundled(args.dataset or DEFAULT_DATASET)
             if args.task and args.task != dataset.task:
                 raise UsageError(f"the dataset {dataset.name} is a {dataset.task} task; --task {args.task} does not apply")
-    except DataError as error:
+    except (DataError, ImportError) as error:
         raise UsageError(str(error)) from None
     return _compare(dataset, losses, args, out)
+
+
+def _check_requirements(args) -> None:
+    """The optional modules and the device the options need, before any data is read."""
+    from .tables import require_pyarrow
+
+    checks = []
+    if args.mlflow:
+        from .tracking import require_mlflow
+
+        checks.append(require_mlflow)
+    if args.scheduler:
+        from .pools import require_dask
+
+        checks.append(require_dask)
+    if args.csv:
+        checks.append(require_pyarrow)
+    try:
+        for check in checks:
+            check()
+    except ImportError as error:
+        raise UsageError(str(error)) from None
+    if args.device != "cpu":
+        if args.model not in ("mlp", "linear"):
+            raise UsageError(f"--device {args.device} applies to --model mlp or linear; the trees train on the CPU")
+        from .learners.mlp import check_device
+
+        try:
+            check_device(args.device)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
 
 
 def _compare(dataset, losses, args, out) -> int:
@@ -127,7 +161,7 @@ def _compare(dataset, losses, args, out) -> int:
     try:
         with output_lock(out), _terminate_as_interrupt():
             return _run_and_report(dataset, losses, args, out)
-    except FileExistsError as error:
+    except (FileExistsError, ConnectionError) as error:
         raise UsageError(str(error)) from None
 
 
@@ -163,7 +197,7 @@ def _run_and_report(dataset, losses, args, out) -> int:
     from .comparison import compare
     from .report import LiveReport
 
-    torch.set_num_threads(1)  # small models: one thread is fastest, and keeps runs reproducible
+    torch.set_num_threads(args.threads)  # small models: one thread is fastest, and keeps runs reproducible
     live = LiveReport(out)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -173,6 +207,7 @@ def _run_and_report(dataset, losses, args, out) -> int:
                 epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, hidden=args.hidden,
                 patience=args.patience, seed=args.seed, test_size=args.test_size, val_size=args.val_size,
                 progress=not args.quiet and not args.json, on_fit=live, on_epoch=live, on_start=_warn_incompatible, workers=args.workers,
+                scheduler=args.scheduler, device=args.device, threads=args.threads,
             )  # fmt: skip
     except ValueError as error:  # a bad --metric for the task, too few rows for the folds
         raise UsageError(str(error)) from None
@@ -258,8 +293,9 @@ def _check_numbers(args) -> None:
         ("--epochs", args.epochs, args.epochs is None or args.epochs >= 1),
         ("--repeats", args.repeats, args.repeats >= 1),
         ("--folds", args.folds, args.folds >= 1),
-        ("--workers", args.workers, args.workers >= 1),
-        ("--batch-size", args.batch_size, args.batch_size >= 1),
+        ("--workers", args.workers, args.workers is None or args.workers >= 1),
+        ("--threads", args.threads, args.threads >= 1),
+        ("--batch-size", args.batch_size, args.batch_size is None or args.batch_size >= 1),
         ("--learning-rate", args.learning_rate, args.learning_rate is None or args.learning_rate > 0),
         ("--patience", args.patience, args.patience >= 0),
         ("--test-size", args.test_size, 0 < args.test_size < 1),
@@ -269,6 +305,11 @@ def _check_numbers(args) -> None:
     for flag, value, ok in checks:
         if not ok:
             raise UsageError(f"{flag} is out of range; got {value}")
+    if args.scheduler is not None:
+        if args.scheduler != "local" and not re.fullmatch(r"[a-z]+://\S+|[^:/\s]+:\d+", args.scheduler):
+            raise UsageError(f"--scheduler must be 'local' or a scheduler's address such as tcp://host:8786; got {args.scheduler!r}")
+        if args.scheduler != "local" and args.workers is not None:
+            raise UsageError("--workers sizes a local pool (or --scheduler local); the cluster at an address has its own workers")
 
 
 def _print_table(comparison) -> None:

@@ -14,6 +14,7 @@ one being trained) are kept, losses never started are listed as not run, and
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,10 @@ from .. import __version__
 from ..core import Loss
 from ..guidance import Recommendation
 from ..registry import get
-from . import _record
+from . import _record, pools
 from .data import Dataset
-from .fits import Candidate, Fit, Settings, run_parallel, run_serial
-from .learners import DEFAULT_PATIENCE, make_learner
+from .fits import Candidate, Fit, Settings, run_pool, run_serial
+from .learners import DEFAULT_PATIENCE, default_batch_size, make_learner
 from .metrics import DEFAULT_METRIC, LABELS, UNDEFINED_WHEN, WHY_DEFAULT, metric_range, metrics_for
 from .output import default_activation, stable_loss
 from .progress import ProgressBars
@@ -293,7 +294,10 @@ def compare(
     on_fit: Callable[[Comparison], None] | None = None,
     on_start: Callable[[Comparison], None] | None = None,
     on_epoch: Callable[[Comparison], None] | None = None,
-    workers: int = 1,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> Comparison:
     """Train one model per loss and split of ``dataset``; score and judge them.
 
@@ -307,25 +311,34 @@ def compare(
     finished fit (the CLI rewrites the report there), ``on_start(comparison)`` once before the
     first (the compatibility findings are known then), ``on_epoch(comparison)`` after every epoch
     of a fit in progress (its curves so far are ``Run.live``). ``progress=True`` shows progress bars.
-    ``workers > 1`` runs the fits in that many processes; the numbers are those of a serial run.
+    ``workers > 1`` runs the fits in that many local processes, ``scheduler`` on a Dask cluster
+    (``"local"``: a ``LocalCluster`` of ``workers`` processes, one per CPU by default; or a
+    scheduler's address, ``"tcp://host:8786"``); the numbers are those of a serial run.
+    ``device`` ("cpu", "cuda", "mps") is where the neural learners train; ``threads`` the torch
+    threads of each process that trains (None: this process's setting when serial, 1 per worker).
     """
     started = time.perf_counter()
     metric = metric or DEFAULT_METRIC[dataset.task]
     _check_metric(metric, dataset.task)
     plans = resamples(dataset, repeats=repeats, folds=folds, seed=seed, test_size=test_size, val_size=val_size)
     candidates = make_candidates(losses or candidates_for(dataset.task, dataset.y[plans[0].train]))
-    learner_settings = {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "hidden": hidden, "patience": patience}
-    shared = Settings(learner, learner_settings, dataset.task)
+    n_train = len(plans[0].train)
+    learner_settings = {
+        "epochs": epochs, "batch_size": batch_size or default_batch_size(n_train), "learning_rate": learning_rate, "hidden": hidden,
+        "patience": patience, "device": device,
+    }  # fmt: skip
+    shared = Settings(learner, learner_settings, dataset.task, threads)
     description = make_learner(learner, **learner_settings)
     settings = {**description.settings(), "repeats": repeats, "folds": folds, "seed": seed, "test_size": test_size, "val_size": val_size}
+    settings["threads"] = threads
     summary = {**dataset.summary(), "n_train": len(plans[0].train), "n_val": len(plans[0].val), "n_test": len(plans[0].test)}
     comparison = Comparison(summary, settings, metric, description.describe(dataset.X.shape[1]), plans=plans, running=True)
     comparison.runs = [Run(c.label, c.loss, c.activation, findings=_findings(c, dataset.task)) for c in candidates]
     if on_start is not None:
         on_start(comparison)
-    run_all = run_serial if workers <= 1 else run_parallel
     runs = {run.label: run for run in comparison.runs}
-    with ProgressBars(progress, [c.label for c in candidates], len(plans)) as bars:
+    with contextlib.ExitStack() as stack:
+        bars = stack.enter_context(ProgressBars(progress, [c.label for c in candidates], len(plans)))
 
         def callback_for(label: str, split: int):
             show = bars.epoch(label, split)
@@ -342,7 +355,14 @@ def compare(
             return after_epoch
 
         try:
-            for candidate, run, fit in run_all(candidates, comparison.runs, dataset, plans, shared, callback_for, workers):
+            if scheduler is None and (workers or 1) <= 1:
+                fits = run_serial(candidates, comparison.runs, dataset, plans, shared, callback_for)
+                settings.update(scheduler=None, workers=1)
+            else:
+                pool = stack.enter_context(pools.dask(scheduler, workers, dataset) if scheduler else pools.processes(workers, dataset))
+                settings.update(pool.description)
+                fits = run_pool(candidates, comparison.runs, plans, shared, pool)
+            for candidate, run, fit in fits:
                 run.fits[fit.split] = fit
                 run.live = None
                 bars.done(candidate.label, fit.status)

@@ -1,9 +1,10 @@
-"""Data for the platform: scikit-learn's bundled datasets and the user's CSV files.
+"""Data for the platform: scikit-learn's bundled datasets and the user's CSV or Parquet files.
 
 A :class:`Dataset` is a feature matrix (categorical columns one-hot encoded, missing numeric
 values left as NaN), a target and a task; :mod:`.resampling` cuts it into splits and fits the
-preprocessing on each split's training rows. This module holds the package's one CSV reader:
-:func:`read_csv` for ``losskit compare`` and :func:`read_column` for ``losskit recommend``.
+preprocessing on each split's training rows. This module holds the package's one file reader
+(pyarrow, through :mod:`.tables`): :func:`read_csv` for ``losskit compare`` and
+:func:`read_column` for ``losskit recommend``.
 
 Bad data raises :class:`DataError` (a ``ValueError``) with one line that says what was expected
 and what was found; the CLI prints it and exits 2.
@@ -11,12 +12,13 @@ and what was found; the CLI prints it and exits 2.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .tables import Column, read_table
 
 TASKS = ("regression", "counts", "binary", "multiclass")
 
@@ -29,8 +31,9 @@ BUNDLED = {
     "digits": "multiclass",
 }
 
-#: Cells read as missing in a CSV file.
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
+#: A text feature with more distinct values than this is dropped (one-hot encoding it would
+#: take a column per value).
+MAX_CATEGORIES = 100
 
 
 class DataError(ValueError):
@@ -42,7 +45,8 @@ class Dataset:
     """Features, target and task of one comparison.
 
     ``y`` holds floats for regression and counts, and class indices ``0 .. len(classes) - 1``
-    for classification (``classes`` holds the original labels, as text).
+    for classification (``classes`` holds the labels of the whole dataset as the file spells
+    them). ``notes`` say how the file was read; ``hints`` suggest a better option (``--task``).
     """
 
     name: str
@@ -53,6 +57,7 @@ class Dataset:
     target_name: str
     classes: list[str] | None = None
     notes: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
 
     def summary(self) -> dict:
         """A JSON-ready description (name, task, sizes, classes, notes)."""
@@ -63,7 +68,7 @@ class Dataset:
             "n_samples": int(self.X.shape[0]),
             "n_features": int(self.X.shape[1]),
             "classes": self.classes,
-            "notes": list(self.notes),
+            "notes": [*self.notes, *self.hints],
         }
 
 
@@ -94,8 +99,10 @@ def infer_task(y) -> str:
     return task
 
 
-def encode_target(y, task: str, *, name: str = "target") -> tuple[np.ndarray, list[str] | None]:
-    """``(y, classes)``: floats for regression and counts, class indices for classification.
+def encode_target(y, task: str, *, name: str = "target", classes: list[str] | None = None) -> tuple[np.ndarray, list[str] | None]:
+    """``(y, classes)``: floats for regression and counts, class indices for classification
+    (indices into ``classes`` when given: the labels of the whole dataset, of which ``y``, one
+    split's rows, may lack some; else the labels of ``y``).
 
     Raises :class:`DataError` for a non-numeric target of a regression or counts task, negative or
     non-integer counts, fewer than two classes, or a binary task with more than two.
@@ -113,12 +120,20 @@ def encode_target(y, task: str, *, name: str = "target") -> tuple[np.ndarray, li
         if len(np.unique(values)) < 2:
             raise DataError(f"the target {name!r} has a single value ({values[0]:g}): there is nothing to learn")
         return values.astype(np.float64), None
-    classes, indices = class_labels(y)
+    if classes is not None:
+        indices = label_indices(y, classes)
+    else:
+        classes, indices = class_labels(y)
+    check_classes(classes, task, name)
+    return indices.astype(np.int64), classes
+
+
+def check_classes(classes: list[str], task: str, name: str) -> None:
+    """Raise :class:`DataError` for fewer than two classes, or more than two in a binary task."""
     if len(classes) < 2:
         raise DataError(f"the target {name!r} has a single class ({classes[0]}): a classifier needs at least two")
     if task == "binary" and len(classes) > 2:
         raise DataError(f"a binary task needs two classes; the target {name!r} has {len(classes)}")
-    return indices.astype(np.int64), classes
 
 
 def class_labels(y) -> tuple[list[str], np.ndarray]:
@@ -167,111 +182,137 @@ def load_bundled(name: str) -> Dataset:
     )
 
 
-# ----------------------------------------------------------------------------- CSV files
+
+
+# ----------------------------------------------------------------------------- data files
 def read_csv(path, target: str, *, task: str | None = None) -> Dataset:
-    """A dataset from a CSV file with a header row; ``target`` names the column to predict.
+    """A dataset from a CSV file with a header row (or a Parquet file: ``.parquet``, ``.pq``);
+    ``target`` names the column to predict.
 
-    Numeric columns are kept (missing cells become NaN, imputed later from the training rows);
-    other columns are one-hot encoded, a missing cell being a category of its own; text
-    columns whose every value is distinct (identifiers) are dropped. Rows whose target is
-    missing are dropped. Each of these steps is recorded in ``Dataset.notes``.
+    Numeric columns are kept (missing cells become NaN, imputed later from the training rows;
+    the few non-numeric cells of a mostly numeric feature are read as missing); other columns
+    are one-hot encoded, a missing cell being a category of its own; text columns whose every
+    value is distinct (identifiers) or with more than :data:`MAX_CATEGORIES` values are
+    dropped. Rows whose target is missing are dropped. Each of these steps is recorded in
+    ``Dataset.notes``. A mostly numeric target with cells that are not numbers is an error
+    naming their rows (unless ``task`` is a classification: then every cell is a label).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such CSV file: {path}")
-    header, rows = _read_rows(path)
-    if target not in header:
-        raise DataError(f"{path.name} has no column {target!r}; its columns are {', '.join(header)}")
-    t = header.index(target)
-    notes = []
-    kept = [r for r in rows if not _missing(r[t])]
-    if len(kept) < len(rows):
-        notes.append(f"{len(rows) - len(kept)} rows with a missing target dropped")
-    if len(kept) < 10:
-        raise DataError(f"{path.name} has {len(kept)} rows with a target; at least 10 are needed")
-    y_raw = np.array([r[t].strip() for r in kept], dtype=object)
-    numbers = _as_numbers(y_raw)
-    task = task or infer_task(numbers if numbers is not None else y_raw)
-    y, classes = encode_target(numbers if numbers is not None and task in ("regression", "counts") else y_raw, task, name=target)
-
-    columns, names = [], []
-    for j, name in enumerate(header):
-        if j == t:
-            continue
-        cells = [r[j] for r in kept]
-        block, block_names, note = _encode_column(name, cells)
-        if note:
-            notes.append(note)
-        if block is not None:
-            columns.append(block)
-            names.extend(block_names)
-    if not columns:
-        raise DataError(f"{path.name} has no usable feature columns besides the target {target!r}")
+    table = read_table(path, text=(target,))
+    column = table.column(target)
+    keep = ~column.missing()
+    notes = list(table.notes)
+    if not keep.all():
+        notes.append(f"{int((~keep).sum()):,} rows with a missing target dropped")
+    if keep.sum() < 10:
+        raise DataError(f"{table.name} has {int(keep.sum())} rows with a target; at least 10 are needed")
+    y, task, classes, hints = _target(column, keep, task)
+    features = [c for c in table.columns if c.name != target]
+    blocks = [_feature(c, keep) for c in features]
+    notes += [note for _, _, note in blocks if note]
+    width = sum(len(names) for _, names, _ in blocks)
+    if width == 0:
+        raise DataError(f"{table.name} has no usable feature columns besides the target {target!r}")
+    X = np.empty((int(keep.sum()), width), dtype=np.float64)
+    start = 0
+    for fill, names, _ in blocks:
+        if names:
+            fill(X[:, start : start + len(names)])
+            start += len(names)
     return Dataset(
-        name=path.stem, X=np.hstack(columns), y=y, task=task, feature_names=names, target_name=target, classes=classes, notes=notes
-    )
+        name=Path(path).stem, X=X, y=y, task=task, feature_names=[n for _, names, _ in blocks for n in names],
+        target_name=target, classes=classes, notes=notes, hints=hints,
+    )  # fmt: skip
 
 
 def read_column(path, column: str) -> np.ndarray:
-    """The non-missing cells of ``column`` in the CSV file ``path``: floats when every cell is a
-    number, else text. Raises :class:`DataError` for a missing file or column, or no values."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no such CSV file: {path}")
-    header, rows = _read_rows(path)
-    if column not in header:
-        raise DataError(f"{path} has no column {column!r}; its columns: {', '.join(header)}")
-    j = header.index(column)
-    cells = np.array([r[j].strip() for r in rows if not _missing(r[j])], dtype=object)
-    if cells.size == 0:
+    """The non-missing cells of ``column`` in the CSV or Parquet file ``path``: floats when every
+    cell is a number, else text. Raises :class:`DataError` for a missing file or column, or no values."""
+    cells = read_table(path, columns=[column], text=(column,)).column(column)
+    kept = ~cells.missing()
+    if not kept.any():
         raise DataError(f"the column {column!r} of {path} has no values")
-    numbers = _as_numbers(cells)
-    return numbers if numbers is not None else cells.astype(str)
+    if cells.numeric and cells.bad.size == 0:
+        return cells.numbers[kept]
+    return np.asarray(cells.text.filter(kept).to_pylist(), dtype=str)
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            sample = f.read(65536)
-            f.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            reader = csv.reader(f, dialect)
-            header = [h.strip() for h in next(reader, [])]
-            rows = [r for r in reader if any(c.strip() for c in r)]
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path.name} is not UTF-8 text ({e.reason} at byte {e.start})") from None
-    if not header:
-        raise DataError(f"{path.name} is empty")
-    for number, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise DataError(f"{path.name}, line {number}: {len(row)} fields where the header has {len(header)}")
-    return header, rows
+def _target(column: Column, keep: np.ndarray, task: str | None):
+    """``(y, task, classes, hints)`` of the target column's kept rows."""
+    name = column.name
+    if task in ("binary", "multiclass") or not column.numeric:
+        if task in ("regression", "counts"):
+            first = column.text.filter(keep)[0].as_py()
+            raise DataError(f"the {task} target {name!r} must be numeric; found the value {first!r}")
+        labels = np.asarray(column.text.filter(keep).to_pylist(), dtype=str)
+        task = task or infer_task(labels)
+        classes, indices = np.unique(labels, return_inverse=True)
+        check_classes(list(classes), task, name)
+        return indices.astype(np.int64), task, [str(c) for c in classes], []
+    if column.bad.size:
+        n = int(keep.sum())
+        raise DataError(
+            f"the target {name!r} is numeric but {column.bad.size:,} of its {n:,} cells are not numbers: {column.examples()}; "
+            "correct them, or empty them to drop those rows"
+        )
+    values = column.numbers[keep]
+    inferred = task is None
+    task = task or infer_task(values)
+    if task in ("regression", "counts"):
+        y, _ = encode_target(values, task, name=name)
+        return y, task, None, []
+    distinct, first, indices = np.unique(values, return_index=True, return_inverse=True)
+    spelled = column.text.filter(keep) if column.text is not None else None
+    classes = [spelled[int(i)].as_py() if spelled is not None else f"{v:g}" for v, i in zip(distinct, first)]
+    check_classes(classes, task, name)
+    hints = []
+    if inferred and task == "multiclass" and distinct[0] == 0 and np.all(distinct == np.round(distinct)):
+        hints.append(
+            f"hint: the target {name!r} holds {len(distinct)} distinct non-negative integers (0 to {distinct[-1]:g}, mean {values.mean():.3g}), "
+            "read as classes; if they are counts, pass --task counts"
+        )
+    return indices.astype(np.int64), task, classes, hints
 
 
-def _encode_column(name: str, cells: list[str]):
-    """``(block, names, note)``: a numeric column as it is, a text column one-hot encoded."""
-    values = np.array([math.nan if _missing(c) else _as_number(c) for c in cells], dtype=object)
-    numeric = all(v is not None for v in values)
-    n_missing = sum(_missing(c) for c in cells)
-    if n_missing == len(cells):
+def _feature(column: Column, keep: np.ndarray):
+    """``(fill, names, note)``: ``fill(block)`` writes the column's kept rows into its block of
+    the feature matrix (one column, or one per category); no names: the column is dropped."""
+    name = column.name
+    if column.numeric:
+        values = column.numbers[keep]
+        n_missing = int(np.isnan(values).sum())
+        if n_missing == len(values):
+            return None, [], f"column {name!r} dropped: every value is missing"
+        notes = []
+        bad = column.bad[keep[column.bad]] if column.bad.size else column.bad
+        if bad.size:
+            notes.append(f"column {name!r}: {bad.size:,} cells that are not numbers read as missing ({column.examples()})")
+        if n_missing:
+            notes.append(f"column {name!r}: {n_missing:,} missing values imputed with the training median")
+
+        def fill(block):
+            block[:, 0] = values
+
+        return fill, [name], "; ".join(notes)
+    import pyarrow.compute as pc
+
+    cells = column.text.filter(keep)
+    if cells.null_count == len(cells):
         return None, [], f"column {name!r} dropped: every value is missing"
-    if numeric:
-        note = f"column {name!r}: {n_missing} missing values imputed with the training median" if n_missing else ""
-        return values.astype(np.float64)[:, None], [name], note
-    labels = [("(missing)" if _missing(c) else c.strip()) for c in cells]
-    levels = sorted(set(labels))
-    if len(levels) == len(labels):
+    encoded = pc.fill_null(cells, "(missing)").dictionary_encode()
+    levels = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    if len(levels) == len(cells):
         return None, [], f"column {name!r} dropped: text with a distinct value on every row (an identifier)"
-    block = np.array([[label == level for level in levels] for label in labels], dtype=np.float64)
-    note = f"column {name!r}: one-hot encoded ({len(levels)} categories)"
-    return block, [f"{name}={level}" for level in levels], note
+    if len(levels) > MAX_CATEGORIES:
+        return None, [], f"column {name!r} dropped: {len(levels):,} distinct text values, more than the {MAX_CATEGORIES} one-hot encoding takes"
+    order = np.argsort(levels.astype(str), kind="stable")
+    rank = np.empty(len(levels), dtype=np.int64)
+    rank[order] = np.arange(len(levels))
+    codes = rank[encoded.indices.to_numpy(zero_copy_only=False)]
 
+    def fill(block):
+        block[:] = codes[:, None] == np.arange(len(levels))
 
-def _missing(cell: str) -> bool:
-    return cell.strip().lower() in MISSING
+    return fill, [f"{name}={levels[i]}" for i in order], f"column {name!r}: one-hot encoded ({len(levels)} categories)"
 
 
 def _as_number(value) -> float | None:

@@ -1,7 +1,7 @@
 """One fit, the unit of a comparison: a candidate loss trained on one split and scored on its
 held-out rows, :func:`fit_unit` ``(candidate, dataset, split, settings) -> Fit``. Fits depend on
-nothing but their arguments, so :func:`run_serial` and :func:`run_parallel` (processes) give the
-same numbers in any order.
+nothing but their arguments, so :func:`run_serial` and :func:`run_pool` (processes or a Dask
+cluster, :mod:`.pools`) give the same numbers in any order.
 """
 
 from __future__ import annotations
@@ -55,11 +55,13 @@ class Fit:
 
 @dataclass(frozen=True)
 class Settings:
-    """What every fit of a comparison shares: the learner and its settings, the task."""
+    """What every fit of a comparison shares: the learner and its settings, the task, and the
+    number of torch threads of the process that trains (None: leave it as it is)."""
 
     learner: str
     learner_settings: dict
     task: str
+    threads: int | None = None
 
 
 def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: Settings, callback: Callable | None = None) -> Fit:
@@ -67,6 +69,10 @@ def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: S
     from ..guidance import LossCompatibilityWarning
     from .training import train
 
+    if settings.threads is not None:
+        import torch
+
+        torch.set_num_threads(settings.threads)
     splits = prepare(dataset, plan)
     learner = make_learner(settings.learner, **settings.learner_settings)
     try:
@@ -75,6 +81,7 @@ def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: S
             history = train(
                 candidate.loss, splits.X_train, splits.y_train, task=settings.task, activation=candidate.activation,
                 validation_data=(splits.X_val, splits.y_val), seed=plan.seed, callback=callback, learner=learner,
+                classes=None if dataset.classes is None else [str(i) for i in range(len(dataset.classes))],
             )  # fmt: skip
     except ValueError as error:  # the loss refused the data (a domain or shape error): report it, go on
         return Fit(plan.index, "failed", str(error))
@@ -88,7 +95,7 @@ def fit_unit(candidate: Candidate, dataset: Dataset, plan: Resample, settings: S
     return fit
 
 
-def run_serial(candidates, runs, dataset, plans, shared, callback_for, workers):
+def run_serial(candidates, runs, dataset, plans, shared, callback_for):
     """``(candidate, run, fit)`` split by split, every loss on a split before the next split (so
     the live report shows every loss early); a loss that failed (refused the data) is not retried.
     ``callback_for(label, split)`` gives each fit its per-epoch callback."""
@@ -106,26 +113,51 @@ def run_serial(candidates, runs, dataset, plans, shared, callback_for, workers):
             yield candidate, run, fit
 
 
-def run_parallel(candidates, runs, dataset, plans, shared, callback_for, workers):
-    """``(candidate, run, fit)`` as the fits finish in ``workers`` processes (candidates and
-    custom losses must pickle). The fits come back without their model objects, and report no
-    epochs on the way."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+def run_pool(candidates, runs, plans, shared, pool):
+    """``(candidate, run, fit)`` as the fits finish on ``pool`` (a :class:`~.pools.Pool`:
+    processes or a Dask cluster; candidates and custom losses must pickle). The fits come back
+    without their model objects, and report no epochs on the way.
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {
-            pool.submit(_fit_in_worker, _recipe(candidate), dataset, plan, shared): (candidate, run)
-            for plan in plans for candidate, run in zip(candidates, runs)
-        }  # fmt: skip
+    A fit that raises in its worker, or whose worker died, is failed with the reason; the others
+    go on. A process pool that breaks (a worker died) is restarted and its unfinished fits
+    resubmitted, each at most :data:`TRIES` times in all.
+    """
+    from concurrent.futures import BrokenExecutor, as_completed
+
+    pending = {(plan.index, candidate.label): (candidate, run, plan) for plan in plans for candidate, run in zip(candidates, runs)}
+    tries = dict.fromkeys(pending, 0)
+    executor = pool.executor
+    while pending:
+        futures = {}
+        for key, (candidate, _, plan) in pending.items():
+            tries[key] += 1
+            futures[executor.submit(_fit_in_worker, _recipe(candidate), pool.data, plan, shared)] = key
+        broken = False
         try:
             for future in as_completed(futures):
-                candidate, run = futures[future]
-                yield candidate, run, future.result()
+                key = futures[future]
+                candidate, run, plan = pending[key]
+                try:
+                    fit = future.result()
+                except BrokenExecutor:
+                    if pool.restart is not None and tries[key] < TRIES:
+                        broken = True
+                        continue
+                    fit = Fit(plan.index, "failed", f"its worker process died (in {tries[key]} tries)")
+                except Exception as error:  # the worker died (Dask's KilledWorker) or the task failed there
+                    fit = Fit(plan.index, "failed", f"{type(error).__name__}: {' '.join(str(error).split())}")
+                del pending[key]
+                yield candidate, run, fit
         except KeyboardInterrupt:
             for future in futures:
                 future.cancel()
             raise
+        if broken:
+            executor = pool.restart()
+
+
+#: How many times a fit is submitted to a process pool that keeps breaking under it.
+TRIES = 2
 
 
 def _recipe(candidate: Candidate):
@@ -137,13 +169,16 @@ def _recipe(candidate: Candidate):
     return candidate
 
 
-def _fit_in_worker(recipe, dataset: Dataset, plan: Resample, settings: Settings) -> Fit:
-    import torch
+def _fit_in_worker(recipe, data, plan: Resample, settings: Settings) -> Fit:
+    """One fit in a worker: the candidate rebuilt from its recipe, the dataset from its handle."""
+    from .pools import Held
 
-    torch.set_num_threads(1)
+    dataset = data.resolve() if isinstance(data, Held) else data
     if isinstance(recipe, tuple):
         label, (name, options), activation = recipe
         recipe = Candidate(label, get(name, **options), activation)
+    if settings.threads is None:  # one thread per worker: the workers share the CPUs
+        settings = Settings(settings.learner, settings.learner_settings, settings.task, 1)
     fit = fit_unit(recipe, dataset, plan, settings)
     if fit.history is not None:  # the model, its output form and closures stay in the worker
         fit.history.model = fit.history.outputs = fit.history.form = None

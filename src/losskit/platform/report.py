@@ -400,10 +400,22 @@ def _setup_section(comparison: Comparison) -> str:
         "splits and, per split, the same initialisation seed</dd>"
         f"<dt>features</dt><dd>{data['n_features']}, missing values imputed with the training median, standardised with training statistics</dd>"
         f"<dt>model</dt><dd>{_e(comparison.learner)}</dd>"
-        f"<dt>run</dt><dd>{when}, {comparison.seconds:.1f} s, losskit {_e(__version__)}</dd>"
+        f"<dt>run</dt><dd>{when}, {comparison.seconds:.1f} s, {_e(_where(s))}, losskit {_e(__version__)}</dd>"
         f"</dl>{f'<ul class=notes>{notes}</ul>' if notes else ''}"
         '<p class="note">Every number in this report is in <code>history.json</code> beside it.</p></section>'
     )
+
+
+def _where(settings: dict) -> str:
+    """Where the fits ran: ``serial``, ``4 processes``, ``Dask cluster tcp://…, 8 workers``; the device and threads."""
+    scheduler, workers = settings.get("scheduler"), settings.get("workers", 1)
+    if scheduler in (None, "processes"):
+        where = f"{workers} parallel processes" if workers and workers > 1 else "serial"
+    else:
+        where = f"Dask cluster {'on this machine' if scheduler == 'local' else scheduler}, {workers} workers"
+    device = f" on {settings['device']}" if settings.get("device") else ""
+    threads = f", {settings['threads']} torch threads each" if settings.get("threads") else ""
+    return where + device + threads
 
 
 def _activation(run: Run) -> str:

@@ -44,6 +44,7 @@ def train(
     seed: int = 0,
     callback: Callable[[int, dict[str, float | None]], None] | None = None,
     learner: Learner | None = None,
+    classes: Sequence[str] | None = None,
 ) -> History:
     """Train a model on ``(X, y)`` with ``loss``; return its :class:`History`.
 
@@ -77,6 +78,9 @@ def train(
         ``callback(epoch, logs)`` after every epoch; ``logs`` is that epoch's row of the history.
     learner : Learner, optional
         Another model family (:func:`~.learners.make_learner`).
+    classes : sequence of str, optional
+        Every class label of the data, for classification (default: the labels of ``y``): the
+        model has one output per class, including classes ``y`` happens to lack.
     """
     loss = _loss(loss, loss_options)
     if activation is not None and activation not in ACTIVATIONS:
@@ -86,7 +90,7 @@ def train(
     )
     X, y = _check_arrays(X, y, "X", "y")
     task = task or infer_task(y)
-    y, classes = encode_target(y, task, name="y")
+    y, classes = encode_target(y, task, name="y", classes=None if classes is None else [str(c) for c in classes])
     if validation_data is not None:
         X_val, y_val = _check_arrays(*validation_data, "X_val", "y_val")
         y_val = np.asarray(y_val, dtype=np.float64) if classes is None else label_indices(y_val, classes)

@@ -34,6 +34,18 @@ NAMES = ("mlp", "linear", "xgboost", "lightgbm")
 #: Early stopping when none is given: epochs (rounds) without a better validation loss.
 DEFAULT_PATIENCE = 20
 
+#: The mini-batch size of the neural learners when none is given: 32 up to this many training
+#: rows, then doubling with every doubling of the rows, up to :data:`MAX_BATCH_SIZE` (an epoch
+#: stays at about 512 optimizer steps: 1,024 rows a batch for 500,000 training rows).
+SMALL_DATA_ROWS = 16_384
+MAX_BATCH_SIZE = 1024
+
+
+def default_batch_size(n_train: int) -> int:
+    """The mini-batch size for ``n_train`` training rows (see :data:`SMALL_DATA_ROWS`)."""
+    doublings = max(0, round(math.log2(max(n_train, 1) / SMALL_DATA_ROWS)))
+    return int(min(MAX_BATCH_SIZE, 32 * 2**doublings))
+
 
 @dataclass
 class FitData:
