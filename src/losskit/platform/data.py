@@ -251,7 +251,8 @@ def _target(column: Column, keep: np.ndarray, task: str | None):
     if column.bad.size:
         n = int(keep.sum())
         raise DataError(
-            f"the target {name!r} is numeric but {column.bad.size:,} of its {n:,} cells are not numbers: {column.examples()}; "
+            f"the target {name!r} is numeric, but {column.bad.size:,} of its {n:,} cells {'is not a number' if column.bad.size == 1 else 'are not numbers'}: "
+            f"{column.examples()}; "
             "correct them, or empty them to drop those rows"
         )
     values = column.numbers[keep]
@@ -265,12 +266,19 @@ def _target(column: Column, keep: np.ndarray, task: str | None):
     classes = [spelled[int(i)].as_py() if spelled is not None else f"{v:g}" for v, i in zip(distinct, first)]
     check_classes(classes, task, name)
     hints = []
-    if inferred and task == "multiclass" and distinct[0] == 0 and np.all(distinct == np.round(distinct)):
+    if inferred and task == "multiclass" and _like_counts(distinct, values):
         hints.append(
             f"hint: the target {name!r} holds {len(distinct)} distinct non-negative integers (0 to {distinct[-1]:g}, mean {values.mean():.3g}), "
             "read as classes; if they are counts, pass --task counts"
         )
     return indices.astype(np.int64), task, classes, hints
+
+
+def _like_counts(distinct: np.ndarray, values: np.ndarray) -> bool:
+    """Integer labels that look like counts: from 0, at least 3 of them, and either many (10 or
+    more) or piled up at the low end (a mean under a third of the largest)."""
+    integers = bool(np.all(distinct == np.round(distinct)))
+    return integers and distinct[0] == 0 and len(distinct) >= 3 and (len(distinct) >= 10 or values.mean() < distinct[-1] / 3)
 
 
 def _feature(column: Column, keep: np.ndarray):

@@ -119,19 +119,17 @@ def run_pool(candidates, runs, plans, shared, pool):
     without their model objects, and report no epochs on the way.
 
     A fit that raises in its worker, or whose worker died, is failed with the reason; the others
-    go on. A process pool that breaks (a worker died) is restarted and its unfinished fits
-    resubmitted, each at most :data:`TRIES` times in all.
+    go on. Dask retries a fit whose worker died on another worker itself. A process pool breaks
+    as a whole when one of its processes dies: it is restarted, and its unfinished fits run again
+    one at a time, so that a fit that kills its process is the one failed.
     """
     from concurrent.futures import BrokenExecutor, as_completed
 
     pending = {(plan.index, candidate.label): (candidate, run, plan) for plan in plans for candidate, run in zip(candidates, runs)}
-    tries = dict.fromkeys(pending, 0)
-    executor = pool.executor
+    executor, isolated = pool.executor, False
     while pending:
-        futures = {}
-        for key, (candidate, _, plan) in pending.items():
-            tries[key] += 1
-            futures[executor.submit(_fit_in_worker, _recipe(candidate), pool.data, plan, shared)] = key
+        batch = list(pending)[:1] if isolated else list(pending)
+        futures = {executor.submit(_fit_in_worker, _recipe(pending[key][0]), pool.data, pending[key][2], shared): key for key in batch}
         broken = False
         try:
             for future in as_completed(futures):
@@ -140,11 +138,11 @@ def run_pool(candidates, runs, plans, shared, pool):
                 try:
                     fit = future.result()
                 except BrokenExecutor:
-                    if pool.restart is not None and tries[key] < TRIES:
-                        broken = True
-                        continue
-                    fit = Fit(plan.index, "failed", f"its worker process died (in {tries[key]} tries)")
-                except Exception as error:  # the worker died (Dask's KilledWorker) or the task failed there
+                    broken = True
+                    if not isolated and pool.restart is not None:
+                        continue  # which fit killed the pool is found one at a time
+                    fit = Fit(plan.index, "failed", "its worker process died while training it")
+                except Exception as error:  # Dask's KilledWorker (the worker died), or the task failed there
                     fit = Fit(plan.index, "failed", f"{type(error).__name__}: {' '.join(str(error).split())}")
                 del pending[key]
                 yield candidate, run, fit
@@ -152,12 +150,8 @@ def run_pool(candidates, runs, plans, shared, pool):
             for future in futures:
                 future.cancel()
             raise
-        if broken:
-            executor = pool.restart()
-
-
-#: How many times a fit is submitted to a process pool that keeps breaking under it.
-TRIES = 2
+        if broken and pending and pool.restart is not None:
+            executor, isolated = pool.restart(), True
 
 
 def _recipe(candidate: Candidate):

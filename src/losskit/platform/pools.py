@@ -20,6 +20,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Seconds to wait for a Dask scheduler at an address to answer.
+CONNECT_TIMEOUT = 10
+
 _HELD: dict[str, Any] = {}
 
 
@@ -89,7 +92,7 @@ def dask(address: str, workers: int | None, dataset) -> Iterator[Pool]:
             client = stack.enter_context(distributed.Client(cluster))
         else:
             try:
-                client = stack.enter_context(distributed.Client(address, timeout=10))
+                client = stack.enter_context(distributed.Client(address, timeout=CONNECT_TIMEOUT))
             except (OSError, TimeoutError, ValueError) as error:
                 raise ConnectionError(f"--scheduler {address}: no Dask scheduler answers there ({' '.join(str(error).split())})") from None
         n_workers = len(client.scheduler_info().get("workers", {}))

@@ -107,21 +107,15 @@ def read_table(path, *, columns: list[str] | None = None, text: tuple[str, ...] 
         arrow, notes = _read_parquet(path, columns), []
     else:
         arrow, notes = _read_csv(path, columns, text)
-    if columns is not None:
-        missing = [c for c in columns if c not in arrow.column_names]
-        if missing:
-            raise _error(f"{path.name} has no column {missing[0]!r}; its columns are {', '.join(_header(path, arrow))}")
     decimal_comma = any("decimal comma" in note for note in notes)
     typed = [_column(name, arrow.column(name), decimal_comma, path.name) for name in arrow.column_names]
     return Table(path.name, typed, arrow.num_rows, notes)
 
 
-def _header(path: Path, arrow) -> list[str]:
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        import pyarrow.parquet as pq
-
-        return pq.read_schema(path).names
-    return arrow.column_names
+def _check_columns(path: Path, header: list[str], columns: list[str] | None) -> None:
+    missing = [c for c in columns or () if c not in header]
+    if missing:
+        raise _error(f"{path.name} has no column {missing[0]!r}; its columns are {', '.join(header)}")
 
 
 def _read_parquet(path: Path, columns):
@@ -129,9 +123,8 @@ def _read_parquet(path: Path, columns):
     import pyarrow.parquet as pq
 
     try:
-        names = pq.read_schema(path).names
-        wanted = None if columns is None else [c for c in columns if c in names]
-        return pq.read_table(path, columns=wanted)
+        _check_columns(path, pq.read_schema(path).names, columns)
+        return pq.read_table(path, columns=columns)
     except (pa.ArrowException, OSError) as error:
         raise _error(f"{path.name} is not a readable Parquet file ({' '.join(str(error).split())})") from None
 
@@ -142,6 +135,7 @@ def _read_csv(path: Path, columns, text: tuple[str, ...]):
 
     delimiter, quote, decimal_comma, header = _sniff(path)
     names = [h.strip() for h in header]
+    _check_columns(path, names, columns)
     null_values = sorted({v for m in MISSING for v in (m, m.upper(), m.title(), m.capitalize())} | {"NaN"})
     convert = pv.ConvertOptions(
         null_values=null_values, strings_can_be_null=True, true_values=[], false_values=[],
