@@ -206,20 +206,19 @@ def read_csv(path, target: str, *, task: str | None = None) -> Dataset:
     if keep.sum() < 10:
         raise DataError(f"{table.name} has {int(keep.sum())} rows with a target; at least 10 are needed")
     y, task, classes, hints = _target(column, keep, task)
-    features = [c for c in table.columns if c.name != target]
-    blocks = [_feature(c, keep) for c in features]
-    notes += [note for _, _, note in blocks if note]
-    width = sum(len(names) for _, names, _ in blocks)
+    features = [_feature(c, keep) for c in table.columns if c.name != target]
+    notes += [note for _, _, note in features if note]
+    width = sum(len(names) for _, names, _ in features)
     if width == 0:
         raise DataError(f"{table.name} has no usable feature columns besides the target {target!r}")
-    X = np.empty((int(keep.sum()), width), dtype=np.float64)
+    X = np.empty((int(keep.sum()), width), dtype=np.float64)  # filled in place, a column at a time
     start = 0
-    for fill, names, _ in blocks:
+    for fill, names, _ in features:
         if names:
             fill(X[:, start : start + len(names)])
             start += len(names)
     return Dataset(
-        name=Path(path).stem, X=X, y=y, task=task, feature_names=[n for _, names, _ in blocks for n in names],
+        name=Path(path).stem, X=X, y=y, task=task, feature_names=[n for _, names, _ in features for n in names],
         target_name=target, classes=classes, notes=notes, hints=hints,
     )  # fmt: skip
 
@@ -232,7 +231,7 @@ def read_column(path, column: str) -> np.ndarray:
     if not kept.any():
         raise DataError(f"the column {column!r} of {path} has no values")
     if cells.numeric and cells.bad.size == 0:
-        return cells.numbers[kept]
+        return cells.numbers()[kept]
     return np.asarray(cells.text.filter(kept).to_pylist(), dtype=str)
 
 
@@ -241,8 +240,10 @@ def _target(column: Column, keep: np.ndarray, task: str | None):
     name = column.name
     if task in ("binary", "multiclass") or not column.numeric:
         if task in ("regression", "counts"):
-            first = column.text.filter(keep)[0].as_py()
-            raise DataError(f"the {task} target {name!r} must be numeric; found the value {first!r}")
+            cells = column.text.filter(keep).to_pylist()
+            row, first = next((i, v) for i, v in enumerate(cells) if _as_number(v) is None)
+            row = int(np.flatnonzero(keep)[row]) + 1
+            raise DataError(f"the {task} target {name!r} must be numeric; found the value {first!r} in row {row:,}")
         labels = np.asarray(column.text.filter(keep).to_pylist(), dtype=str)
         task = task or infer_task(labels)
         classes, indices = np.unique(labels, return_inverse=True)
@@ -255,7 +256,7 @@ def _target(column: Column, keep: np.ndarray, task: str | None):
             f"{column.examples()}; "
             "correct them, or empty them to drop those rows"
         )
-    values = column.numbers[keep]
+    values = column.numbers()[keep]
     inferred = task is None
     task = task or infer_task(values)
     if task in ("regression", "counts"):
@@ -286,9 +287,8 @@ def _feature(column: Column, keep: np.ndarray):
     the feature matrix (one column, or one per category); no names: the column is dropped."""
     name = column.name
     if column.numeric:
-        values = column.numbers[keep]
-        n_missing = int(np.isnan(values).sum())
-        if n_missing == len(values):
+        n_missing = int(np.count_nonzero(np.isnan(column.numbers())[keep]))
+        if n_missing == int(keep.sum()):
             return None, [], f"column {name!r} dropped: every value is missing"
         notes = []
         bad = column.bad[keep[column.bad]] if column.bad.size else column.bad
@@ -298,7 +298,8 @@ def _feature(column: Column, keep: np.ndarray):
             notes.append(f"column {name!r}: {n_missing:,} missing values imputed with the training median")
 
         def fill(block):
-            block[:, 0] = values
+            numbers = column.numbers()
+            block[:, 0] = numbers if keep.all() else numbers[keep]
 
         return fill, [name], "; ".join(notes)
     import pyarrow.compute as pc

@@ -87,7 +87,7 @@ def dask(address: str, workers: int | None, dataset) -> Iterator[Pool]:
         if address == "local":
             n = workers or os.cpu_count() or 1
             cluster = stack.enter_context(
-                distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50)
+                distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50)
             )
             client = stack.enter_context(distributed.Client(cluster))
         else:

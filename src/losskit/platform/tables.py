@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,25 +44,33 @@ def _error(message: str):
 class Column:
     """One column of a data file.
 
-    ``numbers``: float64 values, NaN where a cell is missing or not a number (None for a text
-    column); ``text``: the trimmed cells as written, None where missing (a pyarrow array; None
-    for a typed numeric column); ``bad``: the 0-based rows of a numeric column's non-numeric cells.
+    ``numeric``: whether the column holds numbers; ``text``: the trimmed cells as written, None
+    where missing (a pyarrow array; None for a column the file types as numbers); ``bad``: the
+    0-based rows of a numeric column's cells that are not numbers. :meth:`numbers` gives the values.
     """
 
     name: str
-    numbers: np.ndarray | None
+    numeric: bool
     text: object = None
-    bad: np.ndarray | None = None
+    bad: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    values: object = None  # numbers parsed from text (NumPy), or the file's float64 column (pyarrow)
 
-    @property
-    def numeric(self) -> bool:
-        return self.numbers is not None
+    def numbers(self) -> np.ndarray:
+        """float64 values, NaN where a cell is missing or not a number (a file's numeric column
+        is converted on each call, so that only one column at a time is held twice)."""
+        if isinstance(self.values, np.ndarray):
+            return self.values
+        numbers = self.values.to_numpy()  # nulls become NaN
+        if not numbers.flags.writeable:
+            numbers = numbers.copy()
+        numbers[~np.isfinite(numbers)] = np.nan
+        return numbers
 
     def missing(self) -> np.ndarray:
         """Whether each cell is missing (not a bad cell: those hold text)."""
         if self.text is not None:
             return self.text.is_null().to_numpy(zero_copy_only=False)
-        return np.isnan(self.numbers)
+        return np.isnan(self.numbers())
 
     def examples(self, limit: int = 3) -> str:
         """The first bad cells, ``row 1,234: 'high'`` (rows counted from 1 after the header)."""
@@ -107,9 +115,11 @@ def read_table(path, *, columns: list[str] | None = None, text: tuple[str, ...] 
         arrow, notes = _read_parquet(path, columns), []
     else:
         arrow, notes = _read_csv(path, columns, text)
-    decimal_comma = any("decimal comma" in note for note in notes)
-    typed = [_column(name, arrow.column(name), decimal_comma, path.name) for name in arrow.column_names]
-    return Table(path.name, typed, arrow.num_rows, notes)
+    decimal_comma, n_rows, typed = any("decimal comma" in note for note in notes), arrow.num_rows, []
+    while arrow.num_columns:  # column by column, each one's text freed once it is typed
+        typed.append(_column(arrow.column_names[0], arrow.column(0), decimal_comma, path.name))
+        arrow = arrow.remove_column(0)
+    return Table(path.name, typed, n_rows, notes)
 
 
 def _check_columns(path: Path, header: list[str], columns: list[str] | None) -> None:
@@ -197,10 +207,9 @@ def _column(name: str, values, decimal_comma: bool, file: str) -> Column:
 
     kind = values.type
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        numbers = values.cast(pa.float64()).to_numpy()  # nulls become NaN
-        return Column(name, np.where(np.isfinite(numbers), numbers, np.nan), None, np.empty(0, dtype=np.int64))
+        return Column(name, True, values=values.cast(pa.float64()))
     if pa.types.is_null(kind):
-        return Column(name, np.full(len(values), np.nan), None, np.empty(0, dtype=np.int64))
+        return Column(name, True, values=np.full(len(values), np.nan))
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         raise _error(f"{file}: the column {name!r} is not UTF-8 text")
     if pa.types.is_dictionary(kind):
@@ -214,8 +223,8 @@ def _column(name: str, values, decimal_comma: bool, file: str) -> Column:
     is_number = pc.fill_null(pc.match_substring_regex(spelled, _NUMBER), False)
     n_numbers, n_cells = pc.sum(is_number).as_py() or 0, len(cells) - cells.null_count
     if n_cells == 0 or n_numbers < MOSTLY_NUMERIC * n_cells:
-        return Column(name, None, cells)
+        return Column(name, False, cells)
     numbers = pc.if_else(is_number, spelled, pa.scalar(None, values.type)).cast(pa.float64()).to_numpy(zero_copy_only=False)
     numbers = np.where(np.isfinite(numbers), numbers, np.nan)
     bad = np.flatnonzero(~is_number.to_numpy(zero_copy_only=False) & ~cells.is_null().to_numpy(zero_copy_only=False))
-    return Column(name, numbers, cells, bad)
+    return Column(name, True, cells, bad, numbers)
