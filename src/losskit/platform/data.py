@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tables import Column, read_table
+from .tables import Column, read_table, release_arrow_memory
 
 TASKS = ("regression", "counts", "binary", "multiclass")
 
@@ -217,8 +217,11 @@ def read_csv(path, target: str, *, task: str | None = None) -> Dataset:
         if names:
             fill(X[:, start : start + len(names)])
             start += len(names)
+    feature_names = [n for _, names, _ in features for n in names]
+    del table, column, features  # the file's columns: give their memory back
+    release_arrow_memory()
     return Dataset(
-        name=Path(path).stem, X=X, y=y, task=task, feature_names=[n for _, names, _ in features for n in names],
+        name=Path(path).stem, X=X, y=y, task=task, feature_names=feature_names,
         target_name=target, classes=classes, notes=notes, hints=hints,
     )  # fmt: skip
 

@@ -223,7 +223,8 @@ def _predicted_vs_actual(comparison: Comparison, runs: list[Run]):
     low, high = np.percentile(all_y, [0.5, 99.5])
     for j, run in enumerate(runs):
         y, p = _pooled(run)
-        pred = p["values"]
+        shown = _sample(len(y))
+        y, pred = y[shown], p["values"][shown]
         top, bottom = axes[0, j], axes[1, j]
         top.scatter(y, pred, s=5, alpha=0.35, color=palette[run.label], linewidths=0)
         top.plot([low, high], [low, high], color="#495057", linewidth=0.9)
@@ -232,6 +233,18 @@ def _predicted_vs_actual(comparison: Comparison, runs: list[Run]):
         bottom.axhline(0.0, color="#495057", linewidth=0.9)
         _style(bottom, xlabel="predicted", ylabel="prediction − actual" if j == 0 else "")
     return fig
+
+
+#: The most points a scatter plot draws per loss: beyond that, a seeded sample of the pooled
+#: held-out rows (the cloud looks the same; a million points would take a minute to draw).
+SCATTER_POINTS = 20_000
+
+
+def _sample(n: int):
+    """The rows a scatter plot of ``n`` points draws: all, or :data:`SCATTER_POINTS` of them."""
+    if n <= SCATTER_POINTS:
+        return slice(None)
+    return np.sort(np.random.default_rng(0).choice(n, SCATTER_POINTS, replace=False))
 
 
 def _roc_pr(comparison: Comparison, runs: list[Run]):

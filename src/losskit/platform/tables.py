@@ -104,6 +104,13 @@ def require_pyarrow():
     return pyarrow
 
 
+def release_arrow_memory() -> None:
+    """Give the memory pyarrow's allocator keeps after reading back to the system."""
+    import pyarrow
+
+    pyarrow.default_memory_pool().release_unused()
+
+
 def read_table(path, *, columns: list[str] | None = None, text: tuple[str, ...] = ()) -> Table:
     """The columns of the CSV or Parquet file ``path`` (only ``columns`` when given); the
     ``text`` columns are read as text, as written, then parsed as numbers where they are numeric."""
@@ -169,6 +176,7 @@ def _read_csv(path: Path, columns, text: tuple[str, ...]):
         if "UTF8" in str(error) or "UTF-8" in str(error):
             raise _error(f"{path.name} is not UTF-8 text") from None
         raise _error(f"{path.name} cannot be read as CSV ({' '.join(str(error).split())})") from None
+    release_arrow_memory()  # the parser's buffers
     arrow = arrow.rename_columns([c.strip() for c in arrow.column_names])
     notes = [f"read with delimiter {delimiter!r} and a decimal comma"] if decimal_comma else []
     return arrow, notes
