@@ -137,6 +137,7 @@ def main() -> None:
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
                 "platform": platform.platform(),
+                "load_average_before": os.getloadavg()[0],  # other processes on the machine
             },
         }
         for method in METHODS:
