@@ -259,3 +259,16 @@ def test_a_row_with_too_many_fields_and_a_text_feature_with_too_many_values(tmp_
     rows = [[f"city{i % 150}", f"{i % 150}", i % 2] for i in range(300)]
     data = read_csv(write(tmp_path / "m.csv", ["city", "x", "y"], rows), "y")
     assert data.feature_names == ["x"] and any("'city' dropped: 150 distinct text values" in n for n in data.notes)
+
+
+def test_a_bad_cell_far_past_the_first_block_is_found(tmp_path):
+    """pyarrow types the columns over the whole file, not its first block: a text cell on row
+    150,000 of a numeric feature is a bad cell of that column, not a reading error."""
+    n = 150_000
+    x = np.arange(n, dtype=float) / 1000
+    rows = [[f"{v:.3f}", f"{2 * v + 1:.3f}"] for v in x]
+    rows[-1][0] = "oops"
+    data = read_csv(write(tmp_path / "late.csv", ["x", "y"], rows), "y")
+    assert data.task == "regression" and data.X.shape == (n, 1)
+    assert np.isnan(data.X[-1, 0]) and data.X[-2, 0] == x[-2]
+    assert any(f"row {n:,}: 'oops'" in note for note in data.notes)
