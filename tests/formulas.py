@@ -453,6 +453,33 @@ def lovasz_hinge(y_true, y_pred):
     return _finish(out, one)
 
 
+def lovasz_softmax(y_true, y_pred, classes="present", from_logits=False):
+    """Berman et al.'s lovasz_softmax_flat (lovasz_losses.py) per image, in NumPy, with their
+    classes="present" rule (a class absent from the image's labels is left out; none: 0)."""
+    y, p = _f64(y_true, y_pred)
+    if from_logits:
+        p = np.exp(_log_softmax(p))
+    one = y.ndim <= 1
+    c = y.shape[-1]
+    y, p = y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c)
+    out = np.zeros(len(y))
+    for n in range(len(y)):
+        losses = []
+        for k in range(c):
+            fg = y[n, :, k]
+            if classes == "present" and fg.sum() == 0:
+                continue
+            errors = np.abs(fg - p[n, :, k])
+            order = np.argsort(-errors, kind="stable")
+            truth = fg[order]
+            gts = truth.sum()
+            jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
+            jaccard[1:] = jaccard[1:] - jaccard[:-1]
+            losses.append(np.dot(errors[order], jaccard))
+        out[n] = np.mean(losses) if losses else 0.0
+    return _finish(out, one)
+
+
 # ----------------------------------------------------------------------------- ranking: one list per row
 def _lists(y_true, y_pred):
     y, s = _f64(y_true, y_pred)
@@ -643,5 +670,6 @@ REFERENCE = {
         circle,
         ctc,
         lovasz_hinge,
+        lovasz_softmax,
     )
 }

@@ -14,9 +14,10 @@ is Keras' epsilon, so an empty target and an empty prediction give a loss of 1 (
 
 from __future__ import annotations
 
-from .._array import EPSILON, safe_pow
+from .._array import EPSILON, safe_pow, softmax
 from ._domain import BINARY, REAL, UNIT, Intercept, Layout, Target
-from ._spec import NON_NEGATIVE_NUMBER, UNIT_NUMBER, define
+from ._link import SOFTMAX
+from ._spec import NON_NEGATIVE_NUMBER, Check, define
 
 _SEGMENTATION = dict(
     tasks=("segmentation",),
@@ -301,3 +302,53 @@ def lovasz_hinge(y_true, y_pred, *, xp):
     sorted_errors = xp.take_along_axis(errors, order, axis=-1)
     increments = _lovasz_gradient(xp.take_along_axis(truth, order, axis=-1), xp)
     return _per_sample(xp.sum(xp.clip(sorted_errors, min=0.0) * increments, axis=-1), y_pred)
+
+
+_CLASSES = Check(lambda v: isinstance(v, str) and v in ("present", "all"), "'present' or 'all'")
+
+
+@define(
+    name="lovasz_softmax",
+    aliases=("lovasz_softmax_loss",),
+    tasks=("segmentation",),
+    y_true=BINARY,
+    y_pred=UNIT,
+    target=Target.ONE_HOT,
+    layout=Layout.PER_SAMPLE,
+    intercept=Intercept.ZERO,
+    link=SOFTMAX,
+    activations=("softmax",),
+    derivative_source="autodiff",
+    properties=("overlap-based", "for class imbalance", "per sample over all axes", "needs one-hot labels"),
+    formula="mean over classes c (present in the sample's target) of sum_k e_c(k) * dJ_c,k, "
+            "e_c = |y_c - p_c| over the pixels sorted decreasingly, dJ_c the Jaccard increments of y_c in that order",
+    latex=r"\frac{1}{|\mathcal{C}|}\sum_{c \in \mathcal{C}} \sum_{k} e_{c,(k)}\,\big(J_{c,k} - J_{c,k-1}\big),\ "
+          r"e_c = |y_c - p_c|",
+    references=("Berman et al., The Lovász-Softmax loss, 2018. https://arxiv.org/abs/1705.08790",
+                "github.com/bermanmaxim/LovaszSoftmax lovasz_softmax(per_image=True)"),
+    checks={"classes": _CLASSES},
+)
+def lovasz_softmax(y_true, y_pred, *, classes="present", from_logits=False, xp):
+    """Lovász-Softmax loss (Berman et al., ``lovasz_softmax(probas, labels, per_image=True)``): per
+    class, the Lovász extension of the Jaccard loss applied to the errors ``|y_c - p_c|`` of the
+    class probabilities over the sample's pixels; averaged over the classes present in the sample's
+    target (``classes="present"``, the reference default; 0 for a sample with none) or over all of
+    them (``classes="all"``). One-hot targets and probabilities with the class axis last, shapes
+    ``(N, ..., C) -> (N,)``; a 2-D input is N samples of one pixel. ``from_logits=True`` takes the
+    softmax over the last axis first. The value does not depend on how ties in the errors are
+    ordered (a property of the Lovász extension); its gradient is exact by PyTorch or JAX autodiff
+    (piecewise linear: the sort is held fixed, as in the reference code).
+    """
+    probabilities = softmax(y_pred, xp) if from_logits else y_pred
+    y, p = _pixels(y_true, xp), _pixels(probabilities, xp)  # (N, pixels, C)
+    samples, pixels, width = p.shape
+    errors = xp.reshape(xp.permute_dims(xp.abs(y - p), (0, 2, 1)), (samples * width, pixels))
+    truth = xp.reshape(xp.permute_dims(y, (0, 2, 1)), (samples * width, pixels))
+    order = xp.argsort(errors, axis=-1, descending=True, stable=True)
+    increments = _lovasz_gradient(xp.take_along_axis(truth, order, axis=-1), xp)
+    per_class = xp.reshape(xp.sum(xp.take_along_axis(errors, order, axis=-1) * increments, axis=-1), (samples, width))
+    if classes == "all":
+        return _per_sample(xp.mean(per_class, axis=-1), y_pred)
+    present = xp.astype(xp.sum(y, axis=1) > 0, per_class.dtype)
+    count = xp.clip(xp.sum(present, axis=-1), min=1.0)  # no class present: 0 / 1, the reference's empty mean
+    return _per_sample(xp.sum(per_class * present, axis=-1) / count, y_pred)
