@@ -36,6 +36,7 @@ def _inputs(name: str):
     return np.asarray(entry["y_true"]), np.asarray(entry["y_pred"], dtype=np.float64)
 
 
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("comparison", COMPARISONS, ids=[c["id"] for c in COMPARISONS])
 def test_agrees_with_peer(comparison, backend, dtype):
     if dtype not in comparison["dtypes"]:
