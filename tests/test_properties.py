@@ -30,6 +30,7 @@ GRADIENT = settings(max_examples=5, deadline=None, derandomize=True, database=No
 LOGIT_LOSSES = (
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "categorical_focal_crossentropy", "policy_gradient", "lovasz_softmax",
+    "dice", "tversky", "generalized_dice",
 )  # fmt: skip
 LOG_INPUT_LOSSES = ("poisson", "kl_divergence", "tweedie", "gaussian_nll")
 VARIANTS = (
