@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import losskit as lk
+from conftest import SELECTED, Backend
 
 PEERS = json.loads((Path(__file__).parent / "reference" / "peers.json").read_text())
 COMPARISONS = PEERS["comparisons"]
@@ -36,9 +37,23 @@ def _inputs(name: str):
     return np.asarray(entry["y_true"]), np.asarray(entry["y_pred"], dtype=np.float64)
 
 
-@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("comparison", COMPARISONS, ids=[c["id"] for c in COMPARISONS])
 def test_agrees_with_peer(comparison, backend, dtype):
+    check_peer(comparison, backend, dtype)
+
+
+# on chunked dask arrays: the per-sample values (what each chunk computes) of every comparison
+# without weights; the reductions and weights on dask are in test_dask.py, every option in test_catalog
+PER_SAMPLE = [c for c in COMPARISONS if c["reduction"] == "none" and c["sample_weight"] is None]
+
+
+@pytest.mark.skipif("dask" not in SELECTED, reason="dask is not a selected backend")
+@pytest.mark.parametrize("comparison", PER_SAMPLE, ids=[c["id"] for c in PER_SAMPLE])
+def test_per_sample_values_agree_with_peer_on_chunked_arrays(comparison, dtype):
+    check_peer(comparison, Backend("dask"), dtype)
+
+
+def check_peer(comparison, backend, dtype):
     if dtype not in comparison["dtypes"]:
         pytest.skip(f"the relation holds in {', '.join(comparison['dtypes'])} only: {comparison['relation']}")
     y_true, y_pred = _inputs(comparison["inputs"])
