@@ -125,6 +125,13 @@ def test_bad_groups_and_weights_are_refused_naming_the_loss():
         lkl.objective("ranking_softmax", group=SIZES)(labels, margins, np.arange(28.0))
     with pytest.raises(ValueError, match=r"losskit.lightgbm.objective: huber: `group` \(query group sizes\) is for ranking losses"):
         lkl.objective("huber", group=SIZES)
+    # where no groups can reach the loss (CatBoost's objective, the regressors' margins), it says so
+    from losskit import catboost as lkc
+
+    for make in (lambda: lkc.objective("listmle"), lambda: lkx.base_score("pairwise_logistic", labels),
+                 lambda: lkl.init_score("ranking_softmax", labels)):
+        with pytest.raises(ValueError, match=r"cannot be a gradient-boosting objective: it scores the documents of each query group"):
+            make()
 
 
 def _queries(rng, queries, documents):
