@@ -14,9 +14,9 @@ import zlib
 
 import numpy as np
 import pytest
+from cases import make_case
 
 import losskit as lk
-from cases import make_case
 from losskit.losses import CATALOG
 from losskit.losses._domain import Layout
 

@@ -48,8 +48,11 @@ def _autodiff(name, labels, margins, sizes, weights=None):
         rows = slice(start, start + size)
         y, s = labels[rows], torch.as_tensor(margins[rows])
         w = 1.0 if weights is None else weights[g]
-        grad[rows] = w * torch.func.grad(lambda x: _torch_loss(name, y, x))(s).numpy()
-        hess[rows] = w * torch.diagonal(torch.func.hessian(lambda x: _torch_loss(name, y, x))(s)).numpy()
+        def loss(x, y=y):
+            return _torch_loss(name, y, x)
+
+        grad[rows] = w * torch.func.grad(loss)(s).numpy()
+        hess[rows] = w * torch.diagonal(torch.func.hessian(loss)(s)).numpy()
         start += size
     return grad, hess
 

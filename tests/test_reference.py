@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SELECTED, Backend
 
 import losskit as lk
-from conftest import SELECTED, Backend
 
 PEERS = json.loads((Path(__file__).parent / "reference" / "peers.json").read_text())
 COMPARISONS = PEERS["comparisons"]

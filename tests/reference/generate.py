@@ -1063,7 +1063,7 @@ def lovasz_softmax_references(ref: References, rng: np.random.Generator) -> None
         return torch.stack(losses).mean() if losses else torch.zeros((), dtype=torch.float64)
 
     def flatten_probas(probas, labels):
-        B, C, H, W = probas.size()
+        C = probas.size(1)
         return probas.permute(0, 2, 3, 1).contiguous().view(-1, C), labels.view(-1)
 
     def per_image(probas, classes):
