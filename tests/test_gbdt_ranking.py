@@ -94,6 +94,11 @@ def test_groups_from_the_data_equal_groups_passed(name):
         assert grad.dtype == np.float32 and grad.shape == margins.shape
         np.testing.assert_allclose(grad, expected[0], rtol=2e-5, atol=1e-6)
         np.testing.assert_allclose(hess, expected[1], rtol=2e-5, atol=1e-6)
+    # the metrics read the same groups: (name, value) for XGBoost, (name, value, False) for LightGBM
+    value = lkx.metric(name, group=SIZES)(labels, margins)
+    reported = lkx.metric(name)(margins, xgb.DMatrix(X, label=labels, qid=qid))
+    assert reported[0] == name and reported[1] == pytest.approx(value, rel=1e-6)
+    assert lkl.metric(name)(margins, data)[1] == pytest.approx(value, rel=1e-6)
     # LightGBM's scikit-learn form: objective(y_true, y_pred, weight, group), per-document weights
     per_doc = np.repeat(np.arange(1.0, SIZES.size + 1), SIZES)
     grad, _ = lkl.objective(name)(labels, margins, per_doc, SIZES)
