@@ -59,6 +59,8 @@ def make_case(name: str, rng: np.random.Generator, batch: int = 6, width: int = 
         return (rng.uniform(size=shape) < 0.5).astype(float), rng.uniform(0.02, 0.98, size=shape), {}
     if name == "lovasz_hinge":
         return (rng.uniform(size=shape) < 0.5).astype(float), rng.normal(scale=1.5, size=shape), {}
+    if name == "lovasz_softmax":
+        return _one_hot(rng, batch, width), _probs(rng, shape), {}
     if name == "generalized_dice":
         return _one_hot(rng, batch, width), _probs(rng, shape), {}
     if name in ("ranking_softmax", "pairwise_logistic", "pairwise_hinge", "listmle"):

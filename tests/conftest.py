@@ -1,7 +1,12 @@
 """Shared fixtures: ``xp`` runs a test on every installed array library, ``dtype`` on both floats.
 
-Select backends with ``LOSSKIT_BACKENDS=numpy,torch`` (default: all four). A backend that is
+Select backends with ``LOSSKIT_BACKENDS=numpy,torch`` (default: all five). A backend that is
 not installed is skipped with a visible reason.
+
+``dask`` (``dask.array``: chunked along the first axis, lazy) joins only the tests marked
+``@pytest.mark.lazy`` (the value and gradient tests: formulas, peers, derivatives, links), so the
+hypothesis properties and the error tests do not run once more per chunked array; results are
+compared after ``.compute()``, and :func:`assert_close` checks that they were still lazy.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ import os
 import numpy as np
 import pytest
 
-BACKENDS = ("numpy", "array_api_strict", "torch", "jax")
+BACKENDS = ("numpy", "array_api_strict", "torch", "jax", "dask")
 SELECTED = [b for b in os.environ.get("LOSSKIT_BACKENDS", ",".join(BACKENDS)).split(",") if b]
+LAZY = ("dask",)  # backends only the tests marked `lazy` run on
+#: Rows per chunk of a dask test array: six samples are two chunks (a loss must combine chunks).
+CHUNK_ROWS = 4
 
 
 def _namespace(name: str):
@@ -31,6 +39,11 @@ def _namespace(name: str):
         jax = pytest.importorskip("jax", reason="jax is not installed (pip install losskit[jax])")
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as xp
+
+        return xp
+    if name == "dask":
+        pytest.importorskip("dask.array", reason='dask is not installed (pip install "losskit[dask]")')
+        import array_api_compat.dask.array as xp
 
         return xp
     raise ValueError(f"unknown backend {name!r}")
@@ -56,6 +69,10 @@ class Backend:
             import torch
 
             return torch.from_numpy(np.ascontiguousarray(a))
+        if self.name == "dask":
+            import dask.array as da
+
+            return da.from_array(a, chunks=(CHUNK_ROWS, *a.shape[1:]) if a.ndim else ())
         return self.xp.asarray(a)
 
     def np(self, x) -> np.ndarray:
@@ -63,13 +80,26 @@ class Backend:
             return x.detach().cpu().numpy()
         if self.name == "array_api_strict":
             return np.asarray(x._array)
+        if self.name == "dask":  # in this thread: small test arrays gain nothing from a thread pool
+            return np.asarray(x.compute(scheduler="synchronous"))
         return np.asarray(x)
 
     def __repr__(self) -> str:
         return self.name
 
 
-@pytest.fixture(params=SELECTED)
+def pytest_configure(config):
+    config.addinivalue_line("markers", "lazy: also run on the lazy, chunked backends (dask.array)")
+
+
+def pytest_generate_tests(metafunc):
+    """``backend`` takes every selected library; the lazy ones only for tests marked ``lazy``."""
+    if "backend" in metafunc.fixturenames:
+        lazy = metafunc.definition.get_closest_marker("lazy") is not None
+        metafunc.parametrize("backend", [b for b in SELECTED if lazy or b not in LAZY], indirect=True)
+
+
+@pytest.fixture
 def backend(request) -> Backend:
     return Backend(request.param)
 
@@ -90,6 +120,8 @@ def assert_close(actual, expected, backend: Backend, *, dtype: str, rtol: float 
     import array_api_compat
 
     assert array_api_compat.array_namespace(actual).__name__ == array_api_compat.array_namespace(backend.to(np.zeros(1))).__name__
+    if backend.name in LAZY:
+        assert array_api_compat.is_lazy_array(actual), f"{type(actual).__name__}: computed before it was asked to be"
     assert str(actual.dtype).split(".")[-1] == dtype, f"dtype {actual.dtype}, expected {dtype}"
     got = backend.np(actual)
     assert got.shape == np.shape(expected), f"shape {got.shape}, expected {np.shape(expected)}"

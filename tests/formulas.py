@@ -401,33 +401,40 @@ def _finish(values, one):
     return values[0] if one else values
 
 
-def dice(y_true, y_pred, smooth=0.0):
+def _sigmoid_of(y_pred, from_logits):
+    x = np.asarray(y_pred, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-x)) if from_logits else x
+
+
+def dice(y_true, y_pred, smooth=0.0, from_logits=False):
     """Keras' dice over every non-batch axis: 1 - 2 sum(y p) / (sum y + sum p + 1e-7), smoothed."""
-    y, p, one = _per_sample_sums(y_true, y_pred)
+    y, p, one = _per_sample_sums(y_true, _sigmoid_of(y_pred, from_logits))
     return _finish(1.0 - (2.0 * (y * p).sum(-1) + smooth) / (y.sum(-1) + p.sum(-1) + smooth + EPS), one)
 
 
-def jaccard(y_true, y_pred, smooth=0.0):
-    y, p, one = _per_sample_sums(y_true, y_pred)
+def jaccard(y_true, y_pred, smooth=0.0, from_logits=False):
+    y, p, one = _per_sample_sums(y_true, _sigmoid_of(y_pred, from_logits))
     inter = (y * p).sum(-1)
     return _finish(1.0 - (inter + smooth) / (y.sum(-1) + p.sum(-1) - inter + smooth + EPS), one)
 
 
-def tversky(y_true, y_pred, alpha=0.5, beta=0.5, smooth=0.0):
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, smooth=0.0, from_logits=False):
     """Keras' code: alpha weighs sum(y (1 - p)), beta sum((1 - y) p)."""
-    y, p, one = _per_sample_sums(y_true, y_pred)
+    y, p, one = _per_sample_sums(y_true, _sigmoid_of(y_pred, from_logits))
     inter = (y * p).sum(-1)
     index = (inter + smooth) / (inter + alpha * (y * (1 - p)).sum(-1) + beta * ((1 - y) * p).sum(-1) + smooth + EPS)
     return _finish(1.0 - index, one)
 
 
-def focal_tversky(y_true, y_pred, alpha=0.7, beta=0.3, gamma=0.75, smooth=0.0):
-    return np.maximum(tversky(y_true, y_pred, alpha=alpha, beta=beta, smooth=smooth), 0.0) ** gamma
+def focal_tversky(y_true, y_pred, alpha=0.7, beta=0.3, gamma=0.75, smooth=0.0, from_logits=False):
+    return np.maximum(tversky(y_true, y_pred, alpha=alpha, beta=beta, smooth=smooth, from_logits=from_logits), 0.0) ** gamma
 
 
-def generalized_dice(y_true, y_pred, smooth=1.0):
+def generalized_dice(y_true, y_pred, smooth=1.0, from_logits=False):
     """Optax's multiclass_generalized_dice_loss applied to each sample on its own."""
     y, p = _f64(y_true, y_pred)
+    if from_logits:
+        p = np.exp(_log_softmax(p))
     one = y.ndim <= 1
     c = y.shape[-1]
     y, p = y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c)
@@ -450,6 +457,33 @@ def lovasz_hinge(y_true, y_pred):
         jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
         jaccard[1:] = jaccard[1:] - jaccard[:-1]
         out[n] = np.dot(np.maximum(errors[order], 0.0), jaccard)
+    return _finish(out, one)
+
+
+def lovasz_softmax(y_true, y_pred, classes="present", from_logits=False):
+    """Berman et al.'s lovasz_softmax_flat (lovasz_losses.py) per image, in NumPy, with their
+    classes="present" rule (a class absent from the image's labels is left out; none: 0)."""
+    y, p = _f64(y_true, y_pred)
+    if from_logits:
+        p = np.exp(_log_softmax(p))
+    one = y.ndim <= 1
+    c = y.shape[-1]
+    y, p = y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c)
+    out = np.zeros(len(y))
+    for n in range(len(y)):
+        losses = []
+        for k in range(c):
+            fg = y[n, :, k]
+            if classes == "present" and fg.sum() == 0:
+                continue
+            errors = np.abs(fg - p[n, :, k])
+            order = np.argsort(-errors, kind="stable")
+            truth = fg[order]
+            gts = truth.sum()
+            jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
+            jaccard[1:] = jaccard[1:] - jaccard[:-1]
+            losses.append(np.dot(errors[order], jaccard))
+        out[n] = np.mean(losses) if losses else 0.0
     return _finish(out, one)
 
 
@@ -643,5 +677,6 @@ REFERENCE = {
         circle,
         ctc,
         lovasz_hinge,
+        lovasz_softmax,
     )
 }

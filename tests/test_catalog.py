@@ -70,6 +70,7 @@ def test_keras_short_names_are_the_same_functions():
 
 
 # ----------------------------------------------------------------------------- every loss, every backend
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("name", NAMES)
 def test_every_loss_matches_its_formula(name, backend, dtype):
     y_true, y_pred, options = make_case(name, rng_for(name))
@@ -77,6 +78,7 @@ def test_every_loss_matches_its_formula(name, backend, dtype):
     assert backend.np(out).shape == (6,)
 
 
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("name", NAMES)
 def test_three_dimensional_inputs_keep_the_leading_axes(name, backend, dtype):
     y_true, y_pred, options = make_case(name, rng_for(name, 3))
@@ -90,6 +92,7 @@ def test_three_dimensional_inputs_keep_the_leading_axes(name, backend, dtype):
     assert backend.np(out).shape == ((2,) if per_sample else (2, 3))  # (6, 4) inputs seen as (2, 3, 4)
 
 
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("name", NAMES)
 def test_public_function_and_loss_object_agree(name, backend):
     y_true, y_pred, options = make_case(name, rng_for(name, "get"))
@@ -250,8 +253,16 @@ VARIANTS = [
     ("tversky", {"alpha": 1.0, "beta": 1.0, "smooth": 0.5}, _soft_targets),
     ("focal_tversky", {"gamma": 1.0, "alpha": 0.5, "beta": 0.5}, _default),
     ("focal_tversky", {"gamma": 2.0, "smooth": 1.0}, _default),
+    ("dice", {"from_logits": True}, _with_logits),
+    ("jaccard", {"from_logits": True, "smooth": 1.0}, _with_logits),
+    ("tversky", {"from_logits": True, "alpha": 0.3, "beta": 0.7}, _with_logits),
+    ("focal_tversky", {"from_logits": True}, _with_logits),
+    ("generalized_dice", {"from_logits": True}, _with_logits),
     ("generalized_dice", {"smooth": 0.0}, _default),
     ("generalized_dice", {"smooth": 1e-5}, _default),
+    ("lovasz_softmax", {"classes": "all"}, _default),
+    ("lovasz_softmax", {"from_logits": True}, _with_logits),
+    ("lovasz_softmax", {"from_logits": True, "classes": "all"}, _with_logits),
     ("pairwise_hinge", {"margin": 0.5}, _default),
     ("pairwise_hinge", {"margin": 0.0}, _default),
     ("contrastive", {"margin": 0.5}, _default),
@@ -271,6 +282,7 @@ VARIANTS = [
 ]
 
 
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize(("name", "options", "make"), VARIANTS, ids=[f"{n}-{o}-{m.__name__}" for n, o, m in VARIANTS])
 def test_options_match_the_formula(name, options, make, backend, dtype):
     y_true, y_pred = make(name, rng_for(name, sorted(options.items()), make.__name__))
@@ -331,6 +343,7 @@ def test_sparse_ignore_class_may_be_a_valid_class():
 
 
 # ----------------------------------------------------------------------------- axis
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("name", AXIS_LOSSES)
 @pytest.mark.parametrize(("rank", "axis"), [(2, 0), (3, 1), (3, -2), (3, 0)])
 def test_axis_equals_moving_that_axis_last(name, rank, axis, backend, dtype):
@@ -426,6 +439,7 @@ def test_a_keras_class_weight_dict_is_read_by_class_index(name):
 
 
 # ----------------------------------------------------------------------------- segmentation
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("name", ["dice", "jaccard", "tversky", "focal_tversky", "generalized_dice"])
 def test_segmentation_losses_give_one_value_per_image(name, backend, dtype):
     """(N, H, W, C) masks and probabilities: one value per image over its pixels and classes;

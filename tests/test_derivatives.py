@@ -110,6 +110,11 @@ VARIANTS = [
     ("focal_tversky", {}),
     ("focal_tversky", {"gamma": 2.0}),
     ("generalized_dice", {}),
+    ("dice", {"from_logits": True}),
+    ("jaccard", {"from_logits": True, "smooth": 1.0}),
+    ("tversky", {"from_logits": True, "alpha": 0.3, "beta": 0.7}),
+    ("focal_tversky", {"from_logits": True, "gamma": 2.0}),
+    ("generalized_dice", {"from_logits": True}),
     ("ranking_softmax", {}),
     ("pairwise_logistic", {}),
     ("pairwise_hinge", {}),
@@ -192,6 +197,7 @@ def _reference(index: int, dtype: str):
 
 
 # ----------------------------------------------------------------------------- against autodiff
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("index", range(len(VARIANTS)), ids=IDS)
 def test_gradient_and_hessian_match_torch_autograd(index, backend, dtype):
     name, opts = VARIANTS[index]
@@ -439,6 +445,7 @@ def test_log_cosh_and_huber_at_residual_1e4_in_float32(backend):
 
 
 # ----------------------------------------------------------------------------- shapes, weights, options
+@pytest.mark.lazy  # also on chunked dask arrays
 def test_sample_weight_matches_autograd_of_the_weighted_sum(backend, dtype):
     name, opts = "categorical_focal_crossentropy", {"from_logits": True, "gamma": 1.5}
     y_true, y_pred = _inputs(name, opts)

@@ -68,7 +68,7 @@ def test_labels_and_properties():
         "hinge", "squared_hinge", "categorical_hinge", "soft_margin", "perceptron", "multiclass_hinge", "multi_margin", "sparsemax", "pairwise_hinge", "lovasz_hinge",
     }  # fmt: skip
     assert having("needs one-hot labels") == {"categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge", "poly1_crossentropy",
-                                                "generalized_dice"}
+                                                "generalized_dice", "lovasz_softmax"}
     assert having("needs integer labels") == {
         "sparse_categorical_crossentropy", "sparse_categorical_focal_crossentropy", "generalized_crossentropy", "nll",
         "multiclass_hinge", "multi_margin", "sparsemax",

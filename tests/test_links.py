@@ -54,6 +54,7 @@ def test_the_raw_form_losses_are_the_ones_with_a_from_logits_or_log_input_option
             assert has_option == {spec.link.option}, spec.name
 
 
+@pytest.mark.lazy  # also on chunked dask arrays
 @pytest.mark.parametrize("name", RAW_FORM)
 def test_the_raw_form_equals_the_loss_of_the_inverse_link(name, backend, dtype):
     y_true, y_pred, options = make_case(name, rng_for(name))

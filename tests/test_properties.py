@@ -29,7 +29,8 @@ GRADIENT = settings(max_examples=5, deadline=None, derandomize=True, database=No
 
 LOGIT_LOSSES = (
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "sparse_categorical_crossentropy", "categorical_focal_crossentropy", "policy_gradient",
+    "sparse_categorical_crossentropy", "categorical_focal_crossentropy", "policy_gradient", "lovasz_softmax",
+    "dice", "tversky", "generalized_dice",
 )  # fmt: skip
 LOG_INPUT_LOSSES = ("poisson", "kl_divergence", "tweedie", "gaussian_nll")
 VARIANTS = (
@@ -134,7 +135,7 @@ def test_non_negative(name, backend_name, dtype):
 ZERO_AT_TARGET = [
     "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error", "mean_squared_logarithmic_error",
     "huber", "log_cosh", "quantile", "temporal_difference", "tweedie", "kl_divergence", "hinge", "squared_hinge",
-    "categorical_hinge", "smooth_l1", "generalized_kl_divergence", "jensen_shannon", "perceptron",
+    "categorical_hinge", "smooth_l1", "generalized_kl_divergence", "jensen_shannon", "perceptron", "lovasz_softmax",
 ]  # fmt: skip
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SELECTED, Backend
 
 import losskit as lk
 
@@ -38,6 +39,21 @@ def _inputs(name: str):
 
 @pytest.mark.parametrize("comparison", COMPARISONS, ids=[c["id"] for c in COMPARISONS])
 def test_agrees_with_peer(comparison, backend, dtype):
+    check_peer(comparison, backend, dtype)
+
+
+# on chunked dask arrays: the per-sample values (what each chunk computes) of every comparison
+# without weights; the reductions and weights on dask are in test_dask.py, every option in test_catalog
+PER_SAMPLE = [c for c in COMPARISONS if c["reduction"] == "none" and c["sample_weight"] is None]
+
+
+@pytest.mark.skipif("dask" not in SELECTED, reason="dask is not a selected backend")
+@pytest.mark.parametrize("comparison", PER_SAMPLE, ids=[c["id"] for c in PER_SAMPLE])
+def test_per_sample_values_agree_with_peer_on_chunked_arrays(comparison, dtype):
+    check_peer(comparison, Backend("dask"), dtype)
+
+
+def check_peer(comparison, backend, dtype):
     if dtype not in comparison["dtypes"]:
         pytest.skip(f"the relation holds in {', '.join(comparison['dtypes'])} only: {comparison['relation']}")
     y_true, y_pred = _inputs(comparison["inputs"])

@@ -1026,6 +1026,61 @@ def lovasz_references(ref: References, rng: np.random.Generator) -> None:
                 "lovasz_masks", values, relation="lovasz_hinge(per_image=True) before its mean over images")
 
 
+def lovasz_softmax_references(ref: References, rng: np.random.Generator) -> None:
+    """Berman et al.'s reference lovasz_softmax (github.com/bermanmaxim/LovaszSoftmax,
+    pytorch/lovasz_losses.py: ``lovasz_grad``, ``flatten_probas``, ``lovasz_softmax_flat`` with
+    ``per_image=True``), transcribed in torch (in float64: ``.float()`` made ``.double()``): it is not a package. It takes (B, C, H, W)
+    probabilities and (B, H, W) class labels; losskit one-hot labels with the classes last."""
+    labels = rng.integers(0, 3, size=(3, 4, 5))
+    labels[1] = np.where(labels[1] == 2, 0, labels[1])  # class 2 absent from image 1
+    labels[2] = 1  # one class only in image 2
+    logits = rng.normal(scale=2.0, size=(3, 4, 5, 3))
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    ref.data("lovasz_softmax_masks", np.eye(3)[labels], probabilities,
+             "(3, 4, 5) images of 3 classes, one-hot (class 2 absent from image 1, image 2 all class 1) and softmax probabilities")
+    ref.data("lovasz_softmax_logits", np.eye(3)[labels], logits, "the same labels and the logits of those probabilities")
+
+    def lovasz_grad(gt_sorted):
+        p = len(gt_sorted)
+        gts = gt_sorted.sum()
+        intersection = gts - gt_sorted.double().cumsum(0)
+        union = gts + (1 - gt_sorted).double().cumsum(0)
+        jaccard = 1.0 - intersection / union
+        if p > 1:
+            jaccard[1:p] = jaccard[1:p] - jaccard[0:-1]
+        return jaccard
+
+    def lovasz_softmax_flat(probas, labels, classes="present"):
+        C = probas.size(1)
+        losses = []
+        for c in range(C):
+            fg = (labels == c).double()
+            if classes == "present" and fg.sum() == 0:
+                continue
+            errors = (fg - probas[:, c]).abs()
+            errors_sorted, perm = torch.sort(errors, 0, descending=True)
+            losses.append(torch.dot(errors_sorted, lovasz_grad(fg[perm])))
+        return torch.stack(losses).mean() if losses else torch.zeros((), dtype=torch.float64)
+
+    def flatten_probas(probas, labels):
+        C = probas.size(1)
+        return probas.permute(0, 2, 3, 1).contiguous().view(-1, C), labels.view(-1)
+
+    def per_image(probas, classes):
+        return torch.stack([lovasz_softmax_flat(*flatten_probas(prob.unsqueeze(0), lab.unsqueeze(0)), classes=classes)
+                            for prob, lab in zip(probas, torch.as_tensor(labels))])
+
+    for inputs, options, probas, note in (
+        ("lovasz_softmax_masks", {}, _t(probabilities).permute(0, 3, 1, 2), "probabilities"),
+        ("lovasz_softmax_logits", {"from_logits": True}, torch.softmax(_t(logits), dim=-1).permute(0, 3, 1, 2), "softmax(logits)"),
+    ):
+        for classes in ("present", "all"):
+            opts = {**options, **({"classes": classes} if classes != "present" else {})}
+            ref.compare("torch", f"lovasz_softmax_flat(*flatten_probas({note}[i], labels[i]), classes={classes!r}) of Berman et al.'s code, per image",
+                        "lovasz_softmax", inputs, per_image(probas, classes), options=opts,
+                        relation="lovasz_softmax(per_image=True) before its mean over images; labels one-hot, classes last")
+
+
 def keras_runs(ref, rng, name, inputs, options, keras_options, function, cls, keras_y_true, y_pred, *, relation):
     """A Keras function's per-sample values and its class at every reduction, with and without a
     sample weight (the rule of test_every_keras_loss_has_every_reduction_with_and_without_weights)."""
@@ -1060,6 +1115,7 @@ def main() -> None:
     metric_references(ref, np.random.default_rng(SEED + 14))
     ctc_references(ref, np.random.default_rng(SEED + 15))
     lovasz_references(ref, np.random.default_rng(SEED + 16))
+    lovasz_softmax_references(ref, np.random.default_rng(SEED + 17))
     import scipy
 
     versions = {

@@ -11,16 +11,18 @@ A library may also give the Loss object a per-call path (:func:`route`): PyTorch
 (:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses.
 
 Today: NumPy values (:mod:`losskit.fast.numpy`) and derivatives (:mod:`losskit.fast.numpy_derivatives`),
-PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch).
+PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch), and the Dask kernels of
+the losses ``dask.array`` cannot run through their value kernels (:mod:`losskit.fast.dask`; no
+dask import either).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from . import numpy, numpy_derivatives, torch
+from . import dask, numpy, numpy_derivatives, torch
 
-__all__ = ["numpy", "numpy_derivatives", "torch", "Route", "route"]
+__all__ = ["dask", "numpy", "numpy_derivatives", "torch", "Route", "route"]
 
 
 class Route(NamedTuple):

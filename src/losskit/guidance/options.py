@@ -18,6 +18,7 @@ OPTION_HELP = {
     "beta": "the error below which the loss is quadratic (0 gives the absolute error); Tversky: the weight of false alarms",
     "temperature": "divides the cosine similarities: small values sharpen the contrast between pairs",
     "mining": "which triplets of the batch count: 'batch_all' (every one) or 'semi_hard' (FaceNet's negatives)",
+    "classes": "which classes the Lovász-Softmax averages over: 'present' (those in the sample's target) or 'all'",
     "blank": "the class index of the CTC blank",
     "zero_infinity": "give 0 (and a zero gradient) to a sequence no alignment can produce, instead of inf",
     "smooth": "added to the overlap and to its normaliser: keeps empty masks smooth (0: Keras' exact ratio)",

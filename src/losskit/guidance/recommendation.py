@@ -305,6 +305,7 @@ def _segmentation(target: _Target | None, *, outliers: bool, imbalanced: bool) -
         Recommendation("dice", {"smooth": 1.0}, "sigmoid", "the soft Dice overlap of each image's mask: insensitive to how small the object is"),
         Recommendation("tversky", {"alpha": 0.7, "beta": 0.3}, "sigmoid", "Dice that weighs the missed target more than false alarms: small, rare structures"),
         Recommendation("generalized_dice", {}, "softmax", "several classes in one mask, each weighed by its inverse squared size"),
+        Recommendation("lovasz_softmax", {}, "softmax", "optimises each class's IoU (Jaccard index) directly, through its Lovász extension"),
     ]
     if imbalanced:
         overlap.insert(0, Recommendation("focal_tversky", {}, "sigmoid", "Tversky raised to 0.75: stresses the images whose overlap is still poor"))

@@ -12,7 +12,8 @@ XGBoost and LightGBM predict raw margins ``F(x)``, any real number, one per row 
   ``squared_hinge`` read it as a score with labels {0, 1} (0 read as -1) or {-1, 1}.
 
 A loss whose record has two predictions per target (``gaussian_nll``) or a bounded raw form
-(``kl_divergence``: normalised log-probabilities) has no margin form and raises ValueError. A custom loss (a callable, a registered loss) is used as
+(``kl_divergence``: normalised log-probabilities) has no margin form and raises ValueError, as does
+a ranking loss here (its lists are query groups: :mod:`._ranking`, which the objectives use). A custom loss (a callable, a registered loss) is used as
 it is and differentiated by PyTorch.
 
 Rows and labels: one margin per row is a sample of width 1; ``(n, k)`` margins are ``n`` samples
@@ -50,6 +51,10 @@ NO_MARGIN_FORM = {
         "margins are not; use a loss whose link is a logit or softmax (categorical_crossentropy with the same soft "
         "targets has the KL divergence's gradient from logits)"
     ),
+    "ranking": (
+        "it scores the documents of each query group as one list, which needs the groups: use "
+        "losskit.xgboost.objective or losskit.lightgbm.objective with the data's query groups (docs/gbdt.md)"
+    ),
 }
 
 
@@ -59,6 +64,8 @@ def no_margin_form(spec) -> str | None:
         return None
     if spec.layout is Layout.MEAN_VARIANCE:
         return NO_MARGIN_FORM["mean_variance"]
+    if spec.target is Target.RELEVANCE:
+        return NO_MARGIN_FORM["ranking"]
     domain = spec.link.raw_domain if spec.raw_option else None
     if domain is not None and not (domain.low == -math.inf and domain.high == math.inf):
         return NO_MARGIN_FORM["bounded_raw"].format(domain=domain)

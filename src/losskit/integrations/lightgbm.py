@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._margin import MarginLoss, Metric, Objective
+from ._ranking import RankingLoss, RankingMetric, RankingObjective, is_ranking
 from .intercept import optimal_constant
 
 __all__ = ["objective", "metric", "init_score", "LGBMClassifier", "LGBMRegressor"]
@@ -34,15 +35,23 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def objective(loss, **options) -> Objective:
+def objective(loss, *, group=None, **options) -> Objective | RankingObjective:
     """LightGBM's custom objective for ``loss`` (a name, a Loss or a callable, with its options).
 
     The result is ``objective(preds, train_data) -> (grad, hess)`` for
     ``lightgbm.train({"objective": objective, ...}, ...)``, and also
     ``objective(y_true, y_pred, weight)`` for ``LGBMRegressor(objective=objective)`` (LightGBM's
     scikit-learn API passes the weights as the third argument).
+
+    A ranking loss (``pairwise_logistic``, ``ranking_softmax``, ``pairwise_hinge``, ``listmle``)
+    takes each query group as one list: the groups come from ``lightgbm.Dataset(..., group=...)``,
+    from ``LGBMRanker`` (it calls ``objective(y_true, y_pred, weight, group)``) or from ``group``
+    here (the group sizes, in row order); see :mod:`._ranking`.
     """
-    return Objective(MarginLoss(loss, options, caller="losskit.lightgbm.objective"))
+    caller = "losskit.lightgbm.objective"
+    if is_ranking(loss, options, caller=caller, group=group):
+        return RankingObjective(RankingLoss(loss, options, caller=caller, group=group))
+    return Objective(MarginLoss(loss, options, caller=caller))
 
 
 class LightGBMMetric(Metric):
@@ -54,12 +63,24 @@ class LightGBMMetric(Metric):
         return self.__name__, self.value(preds_or_y_true, data_or_y_pred, sample_weight), False
 
 
-def metric(loss, **options) -> LightGBMMetric:
+class LightGBMRankingMetric(RankingMetric):
+    """``metric(preds, eval_data) -> (name, value, is_higher_better=False)``: the mean loss over
+    the query groups of ``eval_data``."""
+
+    def __call__(self, preds_or_y_true, data_or_y_pred, weight=None, group=None):
+        return self.__name__, self.value(preds_or_y_true, data_or_y_pred, weight, group), False
+
+
+def metric(loss, *, group=None, **options) -> LightGBMMetric | LightGBMRankingMetric:
     """The loss's mean (weighted mean ``sum(w l) / sum(w)`` with weights) at the raw scores, named
     after the loss. LightGBM passes raw scores to ``feval`` when the objective is custom; with a
-    built-in objective it passes transformed predictions, which this metric does not read.
+    built-in objective it passes transformed predictions, which this metric does not read. A
+    ranking loss is the mean over the query groups (as :func:`objective`).
     """
-    return LightGBMMetric(MarginLoss(loss, options, caller="losskit.lightgbm.metric"))
+    caller = "losskit.lightgbm.metric"
+    if is_ranking(loss, options, caller=caller, group=group):
+        return LightGBMRankingMetric(RankingLoss(loss, options, caller=caller, group=group))
+    return LightGBMMetric(MarginLoss(loss, options, caller=caller))
 
 
 def init_score(loss, y, sample_weight=None, *, num_class: int | None = None, **options) -> np.ndarray:

@@ -20,6 +20,7 @@ The loss's margin form and the surrogate Hessian are described in :mod:`._margin
 from __future__ import annotations
 
 from ._margin import MarginLoss, Metric, Objective, is_library_data
+from ._ranking import RankingLoss, RankingMetric, RankingObjective, is_ranking
 from .intercept import optimal_constant
 
 __all__ = ["objective", "metric", "base_score", "XGBClassifier", "XGBRegressor"]
@@ -34,13 +35,21 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def objective(loss, **options) -> Objective:
+def objective(loss, *, group=None, **options) -> Objective | RankingObjective:
     """XGBoost's custom objective for ``loss`` (a name, a Loss or a callable, with its options).
 
     The result is ``obj(predt, dtrain) -> (grad, hess)`` for ``xgboost.train(..., obj=obj)``, and
     also ``obj(y_true, y_pred, sample_weight=None)`` for ``XGBRegressor(objective=obj)``.
+
+    A ranking loss (``pairwise_logistic``, ``ranking_softmax``, ``pairwise_hinge``, ``listmle``)
+    takes each query group as one list: the groups come from ``DMatrix(..., qid=...)`` (or
+    ``group=``), or from ``group`` here (the group sizes, in row order); weights are per group
+    (:mod:`._ranking`).
     """
-    return Objective(MarginLoss(loss, options, caller="losskit.xgboost.objective"))
+    caller = "losskit.xgboost.objective"
+    if is_ranking(loss, options, caller=caller, group=group):
+        return RankingObjective(RankingLoss(loss, options, caller=caller, group=group))
+    return Objective(MarginLoss(loss, options, caller=caller))
 
 
 class XGBoostMetric(Metric):
@@ -52,13 +61,25 @@ class XGBoostMetric(Metric):
         return (self.__name__, value) if is_library_data(dtrain_or_y_pred) else value
 
 
-def metric(loss, **options) -> XGBoostMetric:
+class XGBoostRankingMetric(RankingMetric):
+    """``metric(predt, dtrain) -> (name, value)``: the mean loss over the query groups of ``dtrain``."""
+
+    def __call__(self, predt_or_y_true, dtrain_or_y_pred, weight=None, group=None):
+        value = self.value(predt_or_y_true, dtrain_or_y_pred, weight, group)
+        return (self.__name__, value) if is_library_data(dtrain_or_y_pred) else value
+
+
+def metric(loss, *, group=None, **options) -> XGBoostMetric | XGBoostRankingMetric:
     """The loss's mean (weighted mean ``sum(w l) / sum(w)`` with weights) at the margins, named
     after the loss (``"binary_focal_crossentropy"``); lower is better. XGBoost passes margins to
     ``custom_metric`` when ``obj`` is given; with a built-in objective it passes transformed
-    predictions (probabilities), which this metric does not read.
+    predictions (probabilities), which this metric does not read. A ranking loss is the mean
+    over the query groups (as :func:`objective`).
     """
-    return XGBoostMetric(MarginLoss(loss, options, caller="losskit.xgboost.metric"))
+    caller = "losskit.xgboost.metric"
+    if is_ranking(loss, options, caller=caller, group=group):
+        return XGBoostRankingMetric(RankingLoss(loss, options, caller=caller, group=group))
+    return XGBoostMetric(MarginLoss(loss, options, caller=caller))
 
 
 def base_score(loss, y, sample_weight=None, *, num_class: int | None = None, **options) -> float | list[float]:

@@ -33,7 +33,7 @@ from .regression import (
 from .ranking import listmle, pairwise_hinge, pairwise_logistic, ranking_softmax
 from .reinforcement import policy_gradient, temporal_difference
 from .sequence import ctc
-from .segmentation import dice, focal_tversky, generalized_dice, jaccard, lovasz_hinge, tversky
+from .segmentation import dice, focal_tversky, generalized_dice, jaccard, lovasz_hinge, lovasz_softmax, tversky
 from .similarity import contrastive, cosine_similarity
 
 # Keras' short names for the same functions.

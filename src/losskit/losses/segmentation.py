@@ -8,15 +8,21 @@ Each overlap is a ratio ``T = N / D`` of two sums linear in ``y_pred`` (``N = a 
 ``f(T)`` (``1 - T``, or ``(1 - T)^gamma``): ``g = f'(T) T'``, ``h = f''(T) T'^2 + f'(T) T''``, not
 of one sign, so each has the surrogate ``|f''| T'^2 + |f'| |T''|`` (floored).
 
-Probabilities only (no ``from_logits``), as Keras takes them; the ``1e-7`` in every denominator
-is Keras' epsilon, so an empty target and an empty prediction give a loss of 1 (0 / 1e-7 = 0), never NaN.
+Probabilities by default, as Keras takes them; ``from_logits=True`` takes raw scores through the
+link the record's target layout implies: the sigmoid of each element for the binary masks (dice,
+jaccard, tversky, focal_tversky: one channel, or several independent ones) and the softmax over the
+class axis for the one-hot ones (generalized_dice, lovasz_softmax). Their derivatives are the chain
+rule through that link (:func:`_through_sigmoid`, :func:`_through_softmax`). The ``1e-7`` in every
+denominator is Keras' epsilon, so an empty target and an empty prediction give a loss of 1
+(0 / 1e-7 = 0), never NaN.
 """
 
 from __future__ import annotations
 
-from .._array import EPSILON, safe_pow
+from .._array import EPSILON, safe_pow, sigmoid, softmax
 from ._domain import BINARY, REAL, UNIT, Intercept, Layout, Target
-from ._spec import NON_NEGATIVE_NUMBER, UNIT_NUMBER, define
+from ._link import LOGIT, SOFTMAX
+from ._spec import NON_NEGATIVE_NUMBER, Check, define
 
 _SEGMENTATION = dict(
     tasks=("segmentation",),
@@ -24,6 +30,7 @@ _SEGMENTATION = dict(
     y_pred=UNIT,
     target=Target.BINARY,
     layout=Layout.PER_SAMPLE,
+    link=LOGIT,
     intercept=Intercept.ZERO,
     activations=("sigmoid", "softmax"),
 )
@@ -54,6 +61,25 @@ def _ratio_derivatives(numerator, denominator, dn, dd):
     return ratio, first, -2.0 * dd * first / denominator
 
 
+def _probabilities(y_pred, from_logits, xp):
+    """The probabilities the overlap measures: ``sigmoid(y_pred)`` from logits."""
+    return sigmoid(y_pred, xp) if from_logits else y_pred
+
+
+def _through_sigmoid(derivatives, y_pred, from_logits, surrogate, xp):
+    """``(g, h)`` in the probabilities ``p = sigmoid(z)`` -> in the logits ``z``: ``g p'`` and
+    ``h p'^2 + g p''`` (``p' = p (1 - p)``, ``p'' = p' (1 - 2p)``); the surrogate takes ``|g| |p''|``
+    (its ``h`` is already positive). Elementwise: ``z_k`` moves ``p_k`` only."""
+    grad, hess = derivatives
+    if not from_logits:
+        return grad, hess
+    p = sigmoid(y_pred, xp)
+    slope = p * (1.0 - p)
+    bend = slope * (1.0 - 2.0 * p)
+    curvature = xp.abs(grad) * xp.abs(bend) if surrogate else grad * bend
+    return grad * slope, hess * xp.square(slope) + curvature
+
+
 def _loss_derivatives(f1, f2, first, second, surrogate, shape, xp):
     grad = f1 * first
     if surrogate:
@@ -75,25 +101,27 @@ def _loss_derivatives(f1, f2, first, second, surrogate, shape, xp):
     references=("Milletari et al., V-Net, 2016. https://arxiv.org/abs/1606.04797", "keras.losses.Dice"),
     checks={"smooth": NON_NEGATIVE_NUMBER},
 )
-def dice(y_true, y_pred, *, smooth=0.0, xp):
+def dice(y_true, y_pred, *, smooth=0.0, from_logits=False, xp):
     """Soft Dice loss: one minus the Dice coefficient of the target mask and the predicted
     probabilities, one value per sample over all its pixels (and classes). Keras'
     ``dice(y_true, y_pred, axis=(1, ..., rank - 1))`` for ``smooth=0``; ``smooth`` is added to
     numerator and denominator (Optax's ``smooth`` is half of it). Shapes ``(N, ...) -> (N,)``.
+    ``from_logits=True``: the sigmoid of each element first.
     """
-    y, p = _flat(y_true, xp), _flat(y_pred, xp)
+    y, p = _flat(y_true, xp), _flat(_probabilities(y_pred, from_logits, xp), xp)
     intersection, total_y, total_p = _sums(y, p, xp)
     coefficient = (2.0 * intersection + smooth) / (total_y + total_p + smooth + EPSILON)
     return _per_sample(1.0 - coefficient[:, 0], y_pred)
 
 
 @dice.derivatives(surrogate=_SURROGATE)
-def _dice_derivatives(y_true, y_pred, *, smooth, surrogate, xp):
+def _dice_derivatives(y_true, y_pred, *, smooth, from_logits, surrogate, xp):
     """``T = (2I + s) / (sum y + sum p + s + eps)``: ``n_k = 2 y_k``, ``c_k = 1``; ``f = 1 - T``."""
-    y, p = _flat(y_true, xp), _flat(y_pred, xp)
+    y, p = _flat(y_true, xp), _flat(_probabilities(y_pred, from_logits, xp), xp)
     intersection, total_y, total_p = _sums(y, p, xp)
     _, first, second = _ratio_derivatives(2.0 * intersection + smooth, total_y + total_p + smooth + EPSILON, 2.0 * y, 1.0)
-    return _loss_derivatives(-1.0, 0.0, first, second, surrogate, y_pred.shape, xp)
+    in_p = _loss_derivatives(-1.0, 0.0, first, second, surrogate, y_pred.shape, xp)
+    return _through_sigmoid(in_p, y_pred, from_logits, surrogate, xp)
 
 
 @define(
@@ -106,23 +134,25 @@ def _dice_derivatives(y_true, y_pred, *, smooth, surrogate, xp):
     references=("Rahman & Wang, Optimizing Intersection-Over-Union in Deep Neural Networks for Image Segmentation, 2016.",),
     checks={"smooth": NON_NEGATIVE_NUMBER},
 )
-def jaccard(y_true, y_pred, *, smooth=0.0, xp):
+def jaccard(y_true, y_pred, *, smooth=0.0, from_logits=False, xp):
     """Soft Jaccard (IoU) loss: one minus the soft intersection over union, one value per sample.
     Tversky with both weights 1 (Optax's ``dice_loss(alpha=1, beta=1)`` of a single class).
+    ``from_logits=True``: the sigmoid of each element first.
     """
-    y, p = _flat(y_true, xp), _flat(y_pred, xp)
+    y, p = _flat(y_true, xp), _flat(_probabilities(y_pred, from_logits, xp), xp)
     intersection, total_y, total_p = _sums(y, p, xp)
     coefficient = (intersection + smooth) / (total_y + total_p - intersection + smooth + EPSILON)
     return _per_sample(1.0 - coefficient[:, 0], y_pred)
 
 
 @jaccard.derivatives(surrogate=_SURROGATE)
-def _jaccard_derivatives(y_true, y_pred, *, smooth, surrogate, xp):
+def _jaccard_derivatives(y_true, y_pred, *, smooth, from_logits, surrogate, xp):
     """``T = (I + s) / (sum y + sum p - I + s + eps)``: ``n_k = y_k``, ``c_k = 1 - y_k``."""
-    y, p = _flat(y_true, xp), _flat(y_pred, xp)
+    y, p = _flat(y_true, xp), _flat(_probabilities(y_pred, from_logits, xp), xp)
     intersection, total_y, total_p = _sums(y, p, xp)
     _, first, second = _ratio_derivatives(intersection + smooth, total_y + total_p - intersection + smooth + EPSILON, y, 1.0 - y)
-    return _loss_derivatives(-1.0, 0.0, first, second, surrogate, y_pred.shape, xp)
+    in_p = _loss_derivatives(-1.0, 0.0, first, second, surrogate, y_pred.shape, xp)
+    return _through_sigmoid(in_p, y_pred, from_logits, surrogate, xp)
 
 
 # ----------------------------------------------------------------------------- Tversky
@@ -151,21 +181,23 @@ _TVERSKY_CHECKS = {"alpha": NON_NEGATIVE_NUMBER, "beta": NON_NEGATIVE_NUMBER, "s
                 "keras.losses.Tversky"),
     checks=_TVERSKY_CHECKS,
 )
-def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, smooth=0.0, xp):
+def tversky(y_true, y_pred, *, alpha=0.5, beta=0.5, smooth=0.0, from_logits=False, xp):
     """Tversky loss: Dice with the misses and the false alarms weighed apart, one value per sample.
     As Keras' code (``tversky(y_true, y_pred, alpha, beta, axis=(1, ...))``), ``alpha`` weighs
     ``sum(y (1 - p))`` (the target the prediction misses) and ``beta`` ``sum((1 - y) p)``;
     ``alpha = beta = 0.5`` is :func:`dice`, ``alpha = beta = 1`` :func:`jaccard`.
+    ``from_logits=True``: the sigmoid of each element first.
     """
-    ratio, _, _ = _tversky_terms(y_true, y_pred, alpha, beta, smooth, xp)
+    ratio, _, _ = _tversky_terms(y_true, _probabilities(y_pred, from_logits, xp), alpha, beta, smooth, xp)
     return _per_sample(1.0 - ratio[:, 0], y_pred)
 
 
 @tversky.derivatives(surrogate=_SURROGATE)
-def _tversky_derivatives(y_true, y_pred, *, alpha, beta, smooth, surrogate, xp):
+def _tversky_derivatives(y_true, y_pred, *, alpha, beta, smooth, from_logits, surrogate, xp):
     """``f = 1 - T`` of the Tversky index (module docstring)."""
-    _, first, second = _tversky_terms(y_true, y_pred, alpha, beta, smooth, xp)
-    return _loss_derivatives(-1.0, 0.0, first, second, surrogate, y_pred.shape, xp)
+    _, first, second = _tversky_terms(y_true, _probabilities(y_pred, from_logits, xp), alpha, beta, smooth, xp)
+    in_p = _loss_derivatives(-1.0, 0.0, first, second, surrogate, y_pred.shape, xp)
+    return _through_sigmoid(in_p, y_pred, from_logits, surrogate, xp)
 
 
 @define(
@@ -178,27 +210,29 @@ def _tversky_derivatives(y_true, y_pred, *, alpha, beta, smooth, surrogate, xp):
     references=("Abraham & Khan, A Novel Focal Tversky loss function, 2019. https://arxiv.org/abs/1810.07842",),
     checks={**_TVERSKY_CHECKS, "gamma": NON_NEGATIVE_NUMBER},
 )
-def focal_tversky(y_true, y_pred, *, alpha=0.7, beta=0.3, gamma=0.75, smooth=0.0, xp):
+def focal_tversky(y_true, y_pred, *, alpha=0.7, beta=0.3, gamma=0.75, smooth=0.0, from_logits=False, xp):
     """Focal Tversky loss (Abraham & Khan): the Tversky loss raised to ``gamma`` (their ``1/gamma``
     with gamma 4/3 is 0.75 here), so that ``gamma < 1`` stresses samples whose overlap is already
     good. ``alpha = 0.7`` weighs the missed target (their false negatives). ``gamma = 1`` is
-    :func:`tversky`. Finite, with a finite gradient (0), at a perfect overlap.
+    :func:`tversky`. Finite, with a finite gradient (0), at a perfect overlap. ``from_logits=True``:
+    the sigmoid of each element first.
     """
-    ratio, _, _ = _tversky_terms(y_true, y_pred, alpha, beta, smooth, xp)
+    ratio, _, _ = _tversky_terms(y_true, _probabilities(y_pred, from_logits, xp), alpha, beta, smooth, xp)
     u = xp.clip(1.0 - ratio[:, 0], min=0.0)
     perfect = u == 0  # u^gamma with a flat (0) gradient there; a NaN stays NaN
     return _per_sample(xp.where(perfect, xp.zeros_like(u), xp.where(perfect, xp.ones_like(u), u) ** gamma), y_pred)
 
 
 @focal_tversky.derivatives(surrogate=_SURROGATE)
-def _focal_tversky_derivatives(y_true, y_pred, *, alpha, beta, gamma, smooth, surrogate, xp):
+def _focal_tversky_derivatives(y_true, y_pred, *, alpha, beta, gamma, smooth, from_logits, surrogate, xp):
     """``f = u^gamma``, ``u = 1 - T``: ``f' = -gamma u^(gamma-1)``, ``f'' = gamma (gamma - 1) u^(gamma-2)``
     (0 where ``u = 0``, where the value is flat)."""
-    ratio, first, second = _tversky_terms(y_true, y_pred, alpha, beta, smooth, xp)
+    ratio, first, second = _tversky_terms(y_true, _probabilities(y_pred, from_logits, xp), alpha, beta, smooth, xp)
     u = xp.clip(1.0 - ratio, min=0.0)
     f1 = -gamma * safe_pow(u, gamma - 1.0, xp)
     f2 = gamma * (gamma - 1.0) * safe_pow(u, gamma - 2.0, xp)
-    return _loss_derivatives(f1, f2, first, second, surrogate, y_pred.shape, xp)
+    in_p = _loss_derivatives(f1, f2, first, second, surrogate, y_pred.shape, xp)
+    return _through_sigmoid(in_p, y_pred, from_logits, surrogate, xp)
 
 
 # ----------------------------------------------------------------------------- generalized Dice
@@ -210,6 +244,7 @@ def _focal_tversky_derivatives(y_true, y_pred, *, alpha, beta, gamma, smooth, su
     y_pred=UNIT,
     target=Target.ONE_HOT,
     layout=Layout.PER_SAMPLE,
+    link=SOFTMAX,
     intercept=Intercept.ZERO,
     activations=("softmax",),
     properties=("overlap-based", "for class imbalance", "per sample over all axes", "needs one-hot labels"),
@@ -219,15 +254,16 @@ def _focal_tversky_derivatives(y_true, y_pred, *, alpha, beta, gamma, smooth, su
                 "Optax multiclass_generalized_dice_loss"),
     checks={"smooth": NON_NEGATIVE_NUMBER},
 )
-def generalized_dice(y_true, y_pred, *, smooth=1.0, xp):
+def generalized_dice(y_true, y_pred, *, smooth=1.0, from_logits=False, xp):
     """Generalized Dice loss (Sudre et al.) as Optax's ``multiclass_generalized_dice_loss`` computes
     it, per sample: a Dice loss per class (the last axis; sums over the pixels), weighed by the
     inverse squared size of that class in the sample's target (``1 / (size^2 + 1e-7)``, normalised
     to sum to C) and averaged over the classes, so a rare class counts as much as a large one.
-    Shapes ``(N, ..., C) -> (N,)``; a 2-D input is N samples of one pixel.
+    Shapes ``(N, ..., C) -> (N,)``; a 2-D input is N samples of one pixel. ``from_logits=True``:
+    the softmax over the class (last) axis first.
     """
     classes = y_pred.shape[-1]
-    weights, coefficient = _generalized_dice_terms(y_true, y_pred, smooth, xp)
+    weights, coefficient = _generalized_dice_terms(y_true, softmax(y_pred, xp) if from_logits else y_pred, smooth, xp)
     return _per_sample(xp.sum(weights * (1.0 - coefficient[0]), axis=-1) / classes, y_pred)
 
 
@@ -251,15 +287,38 @@ def _pixels(x, xp):
 
 
 @generalized_dice.derivatives(surrogate=_SURROGATE)
-def _generalized_dice_derivatives(y_true, y_pred, *, smooth, surrogate, xp):
+def _generalized_dice_derivatives(y_true, y_pred, *, smooth, from_logits, surrogate, xp):
     """The weights depend on ``y_true`` only: ``g = -(w_c / C) T_c'``, ``h = -(w_c / C) T_c''`` per class."""
     classes = y_pred.shape[-1]
-    weights, (_, first, second) = _generalized_dice_terms(y_true, y_pred, smooth, xp)
+    p = softmax(y_pred, xp) if from_logits else y_pred
+    weights, (_, first, second) = _generalized_dice_terms(y_true, p, smooth, xp)
     scale = -weights[:, None, :] / classes
     grad, hess = scale * first, scale * second
     if surrogate:
         hess = xp.abs(hess)
-    return xp.reshape(grad, y_pred.shape), xp.reshape(hess, y_pred.shape)
+    grad, hess = xp.reshape(grad, y_pred.shape), xp.reshape(hess, y_pred.shape)
+    return _through_softmax(grad, hess, p, surrogate, xp) if from_logits else (grad, hess)
+
+
+def _through_softmax(grad, hess, p, surrogate, xp):
+    """``(g, h)`` in the probabilities ``p = softmax(z)`` (class axis last) -> in the logits.
+
+    ``z_c`` of a pixel moves only that pixel's ``p``, and the Hessian in ``p`` has no term between
+    two classes of one pixel (each class has its own ratio), so with ``dp_a/dz_c = p_a (d_ac - p_c)``
+    and ``d^2 p_a/dz_c^2 = p_a (d_ac - p_c)^2 - p_a p_c (1 - p_c)``:
+    ``g_z = p (g - S_g)``, ``h_z = A (1 - 2p) + p^2 S_A - p (1 - p) S_g`` with ``A = h p^2 + g p``,
+    ``S_g = sum_a g_a p_a``, ``S_A = sum_a A_a``. The surrogate sums the terms' sizes:
+    ``B (1 - 2p) + p^2 S_B + |1 - 2p| p (|g| (1 - p) + S_|g| - |g| p)``, ``B = |h| p^2``,
+    ``S_|g| = sum_a |g_a| p_a`` (the exact terms made positive one by one)."""
+    weighted = xp.sum(grad * p, axis=-1, keepdims=True)
+    if surrogate:
+        size, positive = xp.abs(grad), hess * xp.square(p)
+        spread = xp.sum(size * p, axis=-1, keepdims=True)
+        second = positive * (1.0 - 2.0 * p) + xp.square(p) * xp.sum(positive, axis=-1, keepdims=True)
+        return p * (grad - weighted), second + xp.abs(1.0 - 2.0 * p) * p * (size * (1.0 - p) + spread - size * p)
+    a = hess * xp.square(p) + grad * p
+    second = a * (1.0 - 2.0 * p) + xp.square(p) * xp.sum(a, axis=-1, keepdims=True) - p * (1.0 - p) * weighted
+    return p * (grad - weighted), second
 
 
 # ----------------------------------------------------------------------------- Lovász
@@ -301,3 +360,53 @@ def lovasz_hinge(y_true, y_pred, *, xp):
     sorted_errors = xp.take_along_axis(errors, order, axis=-1)
     increments = _lovasz_gradient(xp.take_along_axis(truth, order, axis=-1), xp)
     return _per_sample(xp.sum(xp.clip(sorted_errors, min=0.0) * increments, axis=-1), y_pred)
+
+
+_CLASSES = Check(lambda v: isinstance(v, str) and v in ("present", "all"), "'present' or 'all'")
+
+
+@define(
+    name="lovasz_softmax",
+    aliases=("lovasz_softmax_loss",),
+    tasks=("segmentation",),
+    y_true=BINARY,
+    y_pred=UNIT,
+    target=Target.ONE_HOT,
+    layout=Layout.PER_SAMPLE,
+    intercept=Intercept.ZERO,
+    link=SOFTMAX,
+    activations=("softmax",),
+    derivative_source="autodiff",
+    properties=("overlap-based", "for class imbalance", "per sample over all axes", "needs one-hot labels"),
+    formula="mean over classes c (present in the sample's target) of sum_k e_c(k) * dJ_c,k, "
+            "e_c = |y_c - p_c| over the pixels sorted decreasingly, dJ_c the Jaccard increments of y_c in that order",
+    latex=r"\frac{1}{|\mathcal{C}|}\sum_{c \in \mathcal{C}} \sum_{k} e_{c,(k)}\,\big(J_{c,k} - J_{c,k-1}\big),\ "
+          r"e_c = |y_c - p_c|",
+    references=("Berman et al., The Lovász-Softmax loss, 2018. https://arxiv.org/abs/1705.08790",
+                "github.com/bermanmaxim/LovaszSoftmax lovasz_softmax(per_image=True)"),
+    checks={"classes": _CLASSES},
+)
+def lovasz_softmax(y_true, y_pred, *, classes="present", from_logits=False, xp):
+    """Lovász-Softmax loss (Berman et al., ``lovasz_softmax(probas, labels, per_image=True)``): per
+    class, the Lovász extension of the Jaccard loss applied to the errors ``|y_c - p_c|`` of the
+    class probabilities over the sample's pixels; averaged over the classes present in the sample's
+    target (``classes="present"``, the reference default; 0 for a sample with none) or over all of
+    them (``classes="all"``). One-hot targets and probabilities with the class axis last, shapes
+    ``(N, ..., C) -> (N,)``; a 2-D input is N samples of one pixel. ``from_logits=True`` takes the
+    softmax over the last axis first. The value does not depend on how ties in the errors are
+    ordered (a property of the Lovász extension); its gradient is exact by PyTorch or JAX autodiff
+    (piecewise linear: the sort is held fixed, as in the reference code).
+    """
+    probabilities = softmax(y_pred, xp) if from_logits else y_pred
+    y, p = _pixels(y_true, xp), _pixels(probabilities, xp)  # (N, pixels, C)
+    samples, pixels, width = p.shape
+    errors = xp.reshape(xp.permute_dims(xp.abs(y - p), (0, 2, 1)), (samples * width, pixels))
+    truth = xp.reshape(xp.permute_dims(y, (0, 2, 1)), (samples * width, pixels))
+    order = xp.argsort(errors, axis=-1, descending=True, stable=True)
+    increments = _lovasz_gradient(xp.take_along_axis(truth, order, axis=-1), xp)
+    per_class = xp.reshape(xp.sum(xp.take_along_axis(errors, order, axis=-1) * increments, axis=-1), (samples, width))
+    if classes == "all":
+        return _per_sample(xp.mean(per_class, axis=-1), y_pred)
+    present = xp.astype(xp.sum(y, axis=1) > 0, per_class.dtype)
+    count = xp.clip(xp.sum(present, axis=-1), min=1.0)  # no class present: 0 / 1, the reference's empty mean
+    return _per_sample(xp.sum(per_class * present, axis=-1) / count, y_pred)
