@@ -228,31 +228,33 @@ def _bce(y_true, y_pred, *, class_weight=None):
 
 
 def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    """The forward of BCE from logits: ``relu(x) - y x + log1p(exp(-|x|))`` summed, in five cheap
-    passes and one ``log1p`` (``F.softplus`` costs two ``log1p`` passes, one per sign of the
-    logit). Exact to rounding for hard labels (``relu(x) - x`` is 0 or ``-x`` exactly) where
-    ``F.binary_cross_entropy_with_logits``'s ``(1 - y) x - log_sigmoid(x)`` cancels (``y = 0``,
-    ``x << 0``). Saves ``exp(-|x|)`` for the backward."""
+    """The forward of BCE from logits: ``relu(x) - y x + log1p(exp(-|x|))`` summed, with one
+    ``log1p`` pass (``F.softplus`` would take one per sign of the logit) and three tensors
+    allocated (fresh memory costs more than a pass over it: two tensors, the rest in place). Exact
+    to rounding for hard labels: ``relu(x) - x`` is 0 or ``-x`` exactly, where ``F.binary_cross_
+    entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)`` cancels (``y = 0``, ``x << 0``).
+    ``relu(x) = (x + |x|) / 2``, exactly. Saves ``t = log1p(exp(-|x|))`` for the backward."""
     torch = _TORCH["torch"]
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    e = torch.exp(y_pred.abs().neg_())
-    t = torch.log1p(e)
-    relu = torch.relu(y_pred)
+    values = y_pred.abs()
+    t = values.neg().exp_().log1p_()  # softplus(-|x|)
+    values.add_(y_pred).mul_(0.5)  # relu(x)
     if class_weight is None:
-        values = torch.addcmul(relu, y_true, y_pred, value=-1.0).add_(t)
+        values.addcmul_(y_true, y_pred, value=-1.0).add_(t)
     else:
         w0, w1 = (float(w) for w in class_weight)
-        values = torch.lerp((relu + t).mul_(w0), (relu - y_pred).add_(t).mul_(w1), y_true)
-    return values.sum() / y_pred.shape[-1], (e,)
+        values = torch.lerp((values + t).mul_(w0), (values - y_pred).add_(t).mul_(w1), y_true)
+    return values.sum() / y_pred.shape[-1], (t,)
 
 
 def _bce_gradient(y_true, y_pred, saved, scale, create_graph, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
     """``sigmoid(x) - y`` (weighted: ``w_0 (1 - y) sigmoid(x) - w_1 y sigmoid(-x)``) over the width,
     exact for confident right answers: ``-sigmoid(-x)`` for ``y = 1``, where ``F.binary_cross_entropy_
     with_logits``' gradient rounds to 0 (``x > 17`` in float32). First order: from the saved
-    ``e = exp(-|x|)``, ``step(x) - y - sign(x) e / (1 + e)`` (``step(0) = 1/2``), in cheap passes;
-    second order (or class weights): ``lerp`` of two sigmoids, differentiable."""
+    ``t = log1p(exp(-|x|))``, ``step(x) - y - sign(x) sigmoid(-|x|)`` (``step(0) = 1/2``,
+    ``sigmoid(-|x|) = -expm1(-t)``), in place on two new tensors; second order (or class weights):
+    ``lerp`` of two sigmoids, differentiable."""
     torch = _TORCH["torch"]
     scale = scale / y_pred.shape[-1]
     if label_smoothing:
@@ -260,10 +262,11 @@ def _bce_gradient(y_true, y_pred, saved, scale, create_graph, *, from_logits=Tru
     if create_graph or class_weight is not None:
         w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
         return torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true) * scale
-    (e,) = saved
+    (t,) = saved
     sign = torch.sign(y_pred)
-    step_minus_y = (sign + 1.0).mul_(0.5).sub_(y_true)  # 0 for a hard label on the right side
-    return torch.addcmul(step_minus_y, sign, e / (e + 1.0), value=-1.0).mul_(scale)
+    signed = t.neg().expm1_().mul_(sign)  # -sign(x) sigmoid(-|x|)
+    gradient = sign.add_(1.0).mul_(0.5).sub_(y_true)  # step(x) - y: 0 for a hard label on the right side
+    return gradient.add_(signed).mul_(scale)
 
 
 def _bce_accepts(y_true, y_pred, options) -> bool:
