@@ -225,10 +225,11 @@ def hessian_vector_product(gradient, x, v):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize(("name", "options"), ANALYTIC_CASES, ids=str)
-def test_analytic_functions_give_the_generic_gradient_and_the_analytic_derivative(name, options, dtype):
-    """The objective is the Function (its backward is losskit's analytic gradient): equal to
-    autograd through the reference kernel and to ``Loss.gradient``, and to second order equal to
-    autograd of the reference (float64: to rounding)."""
+def test_analytic_functions_give_the_generic_gradient_and_the_analytic_derivative(name, options, dtype, monkeypatch):
+    """The objective is the Function (its backward is losskit's analytic gradient; ``SMALL = 0``
+    so that small tensors take it too): equal to autograd through the reference kernel and to
+    ``Loss.gradient``, and to second order equal to autograd of the reference (float64: to rounding)."""
+    monkeypatch.setattr(fast_torch, "SMALL", 0)
     for reduction in ("sum_over_batch_size", "sum"):
         loss = lk.get(name, reduction=reduction, **loss_options(options))
         y_true, x = inputs(name, options, (6, 3), dtype, seed=4)
@@ -249,11 +250,14 @@ def test_analytic_functions_give_the_generic_gradient_and_the_analytic_derivativ
         torch.testing.assert_close(h1, loss.hessian(y_true, x) * v / rows, **tol)
 
 
+@pytest.mark.parametrize("small", [0, fast_torch.SMALL], ids=["function", "autograd"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
-def test_bce_from_logits_is_exact_for_confident_right_answers(dtype):
-    """Value and gradient against float64 sums of exact terms, at logits in [-100, 100]:
+def test_bce_from_logits_is_exact_for_confident_right_answers(dtype, small, monkeypatch):
+    """Value and gradient against float64 sums of exact terms, at logits in [-100, 100], through
+    the Function and (fewer than ``SMALL`` elements) the autograd form:
     ``F.binary_cross_entropy_with_logits``' gradient is 0 for ``y = 1``, ``x > 17`` (float32),
     losskit's ``-sigmoid(-x)``; its value cancels for ``y = 0``, ``x << 0``."""
+    monkeypatch.setattr(fast_torch, "SMALL", small)
     x64 = torch.linspace(-100.0, 100.0, 401, dtype=torch.float64)[:, None]
     for label in (0.0, 1.0):
         y64 = torch.full_like(x64, label)

@@ -1,22 +1,29 @@
-"""PyTorch kernels: torch's own fused losses where torch computes the same quantity, and the
-Loss object's per-call fast path for tensors.
+"""PyTorch kernels: torch's own fused losses where torch computes the same quantity, analytic
+``autograd.Function``s for the others, and the Loss object's per-call fast path for tensors.
 
-Two things live here, both registered on or read from the records:
+Three things live here, all registered on or read from the records:
 
 - **Kernels** (``@fast_kernel(loss, accepts=..., objective=...)``): for the losses PyTorch has
   (``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.cross_entropy``, ``F.poisson_nll_loss``,
-  ``F.kl_div``), a per-sample kernel (``reduction="none"``, then the mean over the last axis) and
-  the fused reduced ``objective``; their autograd is torch's, one fused pass each way. Binary
-  crossentropy from logits is ``lerp`` of two ``F.softplus`` (torch's own BCE-with-logits has a
-  gradient that rounds to 0 for confident right answers). Each gives the reference kernel's
-  values and gradients (``tests/test_fast_torch.py`` compares them) and declines the options
-  where torch's convention differs (probability inputs, which losskit clips as Keras does). Every other loss runs its reference kernel through torch's autograd.
+  ``F.kl_div``; called through their ``torch._C._nn`` bindings where losskit has checked the
+  shapes ``F``'s Python layer would broadcast), a per-sample kernel (``reduction="none"``, then
+  the mean over the last axis) and the fused reduced ``objective``; their autograd is torch's,
+  one fused pass each way. Each gives the reference kernel's values and gradients
+  (``tests/test_fast_torch.py`` compares them) and declines the options where torch's
+  convention differs (probability inputs, which losskit clips as Keras does).
+- **Analytic objectives** (:func:`analytic`): one ``torch.autograd.Function``
+  (:class:`~losskit.fast._torch_autograd.Objective`) whose forward computes the objective
+  without a graph and whose backward is the analytic gradient, differentiable for second
+  order: binary crossentropy from logits (a fused form exact for confident right answers, where
+  torch's own BCE-with-logits is not), log-cosh, hinge, squared hinge, binary focal. Every other
+  loss runs its reference kernel through torch's autograd.
 - **The plan** (:func:`plan`): what ``Loss.__call__`` runs for tensors, resolved once per Loss:
-  the shape rule, float16/bfloat16 computed in float32, the fused objective, and value checks
-  that read at most a scalar or two (and only where :func:`~losskit._array.torch_values_readable`:
-  CPU tensors outside ``torch.compile``, ``torch.jit`` tracing and ``torch.func`` transforms).
-  Whatever it does not cover (sample weights, other shapes, a check that fails, a torch error)
-  goes to :meth:`Loss.reference_call`, which words the errors.
+  the objective with its options bound, the shape rule, float16/bfloat16 computed in float32,
+  and value checks that read at most a scalar or two (and only where
+  :func:`~losskit._array.torch_values_readable`: CPU tensors outside ``torch.compile``,
+  ``torch.jit`` tracing and ``torch.func`` transforms). Whatever it does not cover (sample
+  weights, other shapes, a check that fails, a torch error) goes to :meth:`Loss.reference_call`,
+  which words the errors.
 
 Importing this module does not import torch (``import losskit`` never does): each kernel
 imports it when it first runs, which is only ever on tensors, so torch is already loaded then.
@@ -180,18 +187,28 @@ def _record_gradient(spec) -> Callable:
     return backward
 
 
-def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = None, backward: Callable | None = None):
+#: Below this many elements an :func:`analytic` loss with a ``small`` form runs it through
+#: autograd instead: the Function's fixed Python cost (tens of microseconds) is more than its
+#: fewer passes save (measured for BCE from logits: the crossover lies between 2^14 and 2^18).
+SMALL = 2**16
+
+
+def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = None, backward: Callable | None = None, small: Callable | None = None):
     """Register on ``loss``'s record a PyTorch objective computed by an ``autograd.Function``
-    (:class:`~losskit.fast._torch_autograd.Objective`): ``forward`` (default: the value kernel, summed) without a
-    graph, and ``backward`` (default: the record's analytic gradient) in one pass. Its per-sample
-    kernel (``reduction="none"``, sample weights) is the decorated function; a target that
-    requires grad goes to the reference (the Function differentiates ``y_pred`` only)."""
+    (:class:`~losskit.fast._torch_autograd.Objective`): ``forward`` (default: the value kernel,
+    summed) without a graph, and ``backward`` (default: the record's analytic gradient) in one
+    pass; ``small(y_true, y_pred, sum_, **options)``, if given, is the objective through autograd
+    for tensors of fewer than :data:`SMALL` elements. Its per-sample kernel (``reduction="none"``,
+    sample weights) is the decorated function; a target that requires grad goes to the reference
+    (the Function differentiates ``y_pred`` only)."""
     spec = loss.spec
     forward, backward = forward or _reference_total(spec), backward or _record_gradient(spec)
 
     def objective(y_true, y_pred, sum_, **options):
         if y_true.requires_grad:
             return None
+        if small is not None and y_pred.numel() < SMALL:
+            return small(y_true, y_pred, sum_, **options)
         return _TORCH["Objective"].apply(y_pred, y_true, not sum_, forward, backward, tuple(options.items()))[0]
 
     return fast_kernel(loss, accepts=accepts, objective=objective)
@@ -274,10 +291,19 @@ def _bce_accepts(y_true, y_pred, options) -> bool:
     return options.get("from_logits", False) and _same_shapes(y_true, y_pred, options) and (weights is None or len(weights) == 2)
 
 
-@analytic(losses.binary_crossentropy, accepts=_bce_accepts, forward=_bce_total, backward=_bce_gradient)
+def _bce_small(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+    """The objective from :func:`_bce` through autograd (small tensors)."""
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    values = _bce(y_true, y_pred, class_weight=class_weight)
+    return values.sum() / y_pred.shape[-1] if sum_ else values.mean()
+
+
+@analytic(losses.binary_crossentropy, accepts=_bce_accepts, forward=_bce_total, backward=_bce_gradient, small=_bce_small)
 def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """From logits: two ``F.softplus`` and a ``lerp`` (:func:`_bce`); the objective is an
-    ``autograd.Function`` (:func:`_bce_total`, :func:`_bce_gradient`). Probabilities are declined:
+    ``autograd.Function`` (:func:`_bce_total`, :func:`_bce_gradient`) from :data:`SMALL` elements
+    on, :func:`_bce_small` below. Probabilities are declined:
     losskit clips them to [1e-7, 1 - 1e-7] as Keras does, PyTorch clamps the log at -100."""
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
