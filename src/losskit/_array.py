@@ -129,11 +129,23 @@ def values_readable(x: Array) -> bool:
 
 def torch_values_readable(x: Array) -> bool:
     """:func:`values_readable` for a PyTorch tensor (torch is imported: ``x`` is one)."""
+    return torch_readability()(x)
+
+
+@functools.cache
+def torch_readability():
+    """:func:`torch_values_readable` with torch's tests looked up once (it runs on every loss
+    call on tensors): ``readable(x) -> bool``."""
     import torch
 
-    if not x.is_cpu or torch.compiler.is_compiling() or torch._C._get_tracing_state() is not None:
-        return False  # (``_get_tracing_state`` is ``torch.jit.is_tracing`` without its Python layers)
-    return not torch._C._functorch.is_functorch_wrapped_tensor(x)
+    compiling, tracing = torch.compiler.is_compiling, torch._C._get_tracing_state
+    wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+    def readable(x) -> bool:
+        # (``_get_tracing_state`` is ``torch.jit.is_tracing`` without its Python layers)
+        return x.is_cpu and not compiling() and tracing() is None and not wrapped(x)
+
+    return readable
 
 
 #: Floating dtypes computed in float32 (their range and precision cannot carry a loss's terms).

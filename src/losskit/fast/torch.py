@@ -60,7 +60,7 @@ def _torch():
         from ._torch_autograd import Objective
 
         _NN = torch._C._nn
-        _TORCH.update(Objective=Objective, torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
+        _TORCH.update(Objective=Objective, bool=torch.bool, torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
     return _TORCH["torch"], _TORCH["F"]
 
 
@@ -422,8 +422,8 @@ def _scce_accepts(y_true, y_pred, options) -> bool:
     return (
         options.get("from_logits", False)
         and not y_true.dtype.is_floating_point
-        and y_true.dtype != _torch()[0].bool
-        and tuple(y_true.shape) == tuple(y_pred.shape[:-1])
+        and y_true.dtype is not _TORCH["bool"]
+        and y_true.shape == y_pred.shape[:-1]
         and (weights is None or len(weights) == y_pred.shape[-1])
     )
 
@@ -562,17 +562,6 @@ def _record_checks(spec) -> Callable:
     return check
 
 
-def _readable() -> Callable:
-    """:func:`~losskit._array.torch_values_readable` with its functions looked up once."""
-    torch = _torch()[0]
-    compiling, tracing, wrapped = torch.compiler.is_compiling, torch._C._get_tracing_state, torch._C._functorch.is_functorch_wrapped_tensor
-
-    def readable(x) -> bool:
-        return x.is_cpu and not compiling() and tracing() is None and not wrapped(x)
-
-    return readable
-
-
 def plan(loss) -> Callable | None:
     """The per-call path of ``loss`` (a :class:`~losskit.core.Loss`) for tensors, or None where it
     has none: ``call(y_true, y_pred) -> objective``, or None to hand the call to
@@ -590,7 +579,7 @@ def plan(loss) -> Callable | None:
     objective = functools.partial(objective_of, sum_=loss.reduction == "sum", **options)
     labels = spec.layout is Layout.LABELS
     floats, halves = _TORCH["floats"], _TORCH["halves"]
-    readable, autocast = _readable(), torch.is_autocast_enabled
+    readable, autocast = _array.torch_readability(), torch.is_autocast_enabled
     accepts = fast.accepts.inner
     if accepts is _same_shapes:
         accepts = None  # the call below makes dtypes equal and checks the shapes itself
