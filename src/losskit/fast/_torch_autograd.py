@@ -45,11 +45,14 @@ class Objective(torch.autograd.Function):
     def setup_context(ctx, inputs, output):
         y_pred, y_true, mean, _, backward, options = inputs
         ctx.mark_non_differentiable(*output[1:])
+        ctx.set_materialize_grads(False)  # no zero tensor for the saved outputs' (absent) gradients
         ctx.save_for_backward(y_pred, y_true, *output[1:])
         ctx.mean, ctx.backward_of, ctx.options = mean, backward, options
 
     @staticmethod
     def backward(ctx, grad, *_):
+        if grad is None:
+            return None, None, None, None, None, None
         y_pred, y_true, *saved = ctx.saved_tensors
         scale = grad / (y_pred.numel() // y_pred.shape[-1]) if ctx.mean else grad
         gradient = ctx.backward_of(y_true, y_pred, saved, scale, torch.is_grad_enabled(), **dict(ctx.options))
