@@ -23,7 +23,9 @@ from losskit.losses._prepare import prepare  # noqa: E402
 TORCH_LOSSES = (
     "mean_squared_error", "mean_absolute_error", "huber", "poisson", "binary_crossentropy",
     "categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence",
+    "log_cosh", "hinge", "squared_hinge", "binary_focal_crossentropy",  # analytic autograd.Functions
 )  # fmt: skip
+ANALYTIC = ("binary_crossentropy", "log_cosh", "hinge", "squared_hinge", "binary_focal_crossentropy")
 DTYPES = (torch.float32, torch.float64)
 
 
@@ -39,8 +41,15 @@ def test_each_torch_kernel_takes_exactly_the_reference_options(name):
 def inputs(name, options, shape, dtype, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(shape, generator=g, dtype=dtype) * 3
-    if name in ("mean_squared_error", "mean_absolute_error", "huber"):
+    if name in ("mean_squared_error", "mean_absolute_error", "huber", "log_cosh"):
         return torch.randn(shape, generator=g, dtype=dtype) * 3, x
+    if name in ("hinge", "squared_hinge"):
+        y = (torch.rand(shape, generator=g) < 0.5).to(dtype)
+        return (y if options.get("zero_one") else 2 * y - 1), x / 3
+    if name == "binary_focal_crossentropy":
+        y = (torch.rand(shape, generator=g) < 0.5).to(dtype)
+        y = torch.rand(shape, generator=g, dtype=dtype) if options.get("soft") else y
+        return y, x if options.get("from_logits") else torch.sigmoid(x)
     if name == "poisson":
         counts = torch.poisson(torch.full(shape, 2.0, dtype=dtype), generator=g)
         return counts, x if options.get("log_input") else x.abs()
@@ -69,13 +78,17 @@ CASES = [
     ("sparse_categorical_crossentropy", {"from_logits": True, "ignore_class": 1}),
     ("sparse_categorical_crossentropy", {"from_logits": True, "class_weight": [1.0, 2.0, 0.5, 0.0, 1.0]}),
     ("kl_divergence", {"log_input": True}),
+    ("log_cosh", {}), ("hinge", {}), ("hinge", {"zero_one": True}), ("squared_hinge", {}), ("squared_hinge", {"zero_one": True}),
+    ("binary_focal_crossentropy", {"from_logits": True}), ("binary_focal_crossentropy", {}),
+    ("binary_focal_crossentropy", {"from_logits": True, "gamma": 0.5, "apply_class_balancing": True, "soft": True}),
+    ("binary_focal_crossentropy", {"label_smoothing": 0.1, "alpha": 0.4, "apply_class_balancing": True}),
 ]  # fmt: skip
 SHAPES = [(7, 5), (3, 4, 5), (5,)]
 
 
 def loss_options(options):
-    """The case's options without the input flag ``soft`` (soft labels)."""
-    return {k: v for k, v in options.items() if k != "soft"}
+    """The case's options without the input flags ``soft`` (soft labels) and ``zero_one`` ({0, 1} labels)."""
+    return {k: v for k, v in options.items() if k not in ("soft", "zero_one")}
 
 
 def reference(name, y_true, y_pred, options):
@@ -198,4 +211,67 @@ def test_the_plan_is_resolved_once_per_loss_and_type():
     route = loss._routes[torch.Tensor]
     loss(torch.zeros(3, 1), torch.ones(3, 1))
     assert loss._routes[torch.Tensor] is route and route.call is not None
-    assert fast_torch.plan(lk.get("log_cosh")) is None  # no fused objective: the reference, namespace resolved once
+    assert fast_torch.plan(lk.get("quantile")) is None  # no torch kernel: the reference, namespace resolved once
+
+
+# ----------------------------------------------------------------------------- analytic autograd.Functions
+ANALYTIC_CASES = [case for case in CASES if case[0] in ANALYTIC]
+
+
+def hessian_vector_product(gradient, x, v):
+    """``H v`` by double backward; 0 for a gradient that is piecewise constant (hinge)."""
+    return torch.autograd.grad(gradient, x, v)[0] if gradient.requires_grad else torch.zeros_like(x)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize(("name", "options"), ANALYTIC_CASES, ids=str)
+def test_analytic_functions_give_the_generic_gradient_and_the_analytic_derivative(name, options, dtype, monkeypatch):
+    """The objective is the Function (its backward is losskit's analytic gradient; ``SMALL = 0``
+    so that small tensors take it too): equal to autograd through the reference kernel and to
+    ``Loss.gradient``, and to second order equal to autograd of the reference (float64: to rounding)."""
+    monkeypatch.setattr(fast_torch, "SMALL", 0)
+    for reduction in ("sum_over_batch_size", "sum"):
+        loss = lk.get(name, reduction=reduction, **loss_options(options))
+        y_true, x = inputs(name, options, (6, 3), dtype, seed=4)
+        x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+        fused, ref = loss(y_true, x1), loss.reference_call(y_true, x2)
+        assert type(fused.grad_fn).__name__ == "ObjectiveBackward"
+        tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(fused, ref, **tol)
+        (g1,) = torch.autograd.grad(fused, x1, create_graph=True)
+        (g2,) = torch.autograd.grad(ref, x2, create_graph=True)
+        torch.testing.assert_close(g1, g2, **tol)
+        rows = 1 if reduction == "sum" else x.shape[0]
+        torch.testing.assert_close(g1.detach(), loss.gradient(y_true, x) / rows, **tol)
+        v = torch.linspace(-1.0, 1.0, x.numel(), dtype=dtype).reshape(x.shape)
+        h1, h2 = hessian_vector_product(g1, x1, v), hessian_vector_product(g2, x2, v)
+        assert torch.isfinite(h1).all()
+        torch.testing.assert_close(h1, h2, **tol)
+        torch.testing.assert_close(h1, loss.hessian(y_true, x) * v / rows, **tol)
+
+
+@pytest.mark.parametrize("small", [0, fast_torch.SMALL], ids=["function", "autograd"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_bce_from_logits_is_exact_for_confident_right_answers(dtype, small, monkeypatch):
+    """Value and gradient against float64 sums of exact terms, at logits in [-100, 100], through
+    the Function and (fewer than ``SMALL`` elements) the autograd form:
+    ``F.binary_cross_entropy_with_logits``' gradient is 0 for ``y = 1``, ``x > 17`` (float32),
+    losskit's ``-sigmoid(-x)``; its value cancels for ``y = 0``, ``x << 0``."""
+    monkeypatch.setattr(fast_torch, "SMALL", small)
+    x64 = torch.linspace(-100.0, 100.0, 401, dtype=torch.float64)[:, None]
+    for label in (0.0, 1.0):
+        y64 = torch.full_like(x64, label)
+        # softplus(z), z = x for y = 0 and -x for y = 1: |z| + log1p(exp(-|z|)) for z > 0, log1p(exp(z)) otherwise
+        exact_terms = torch.where(x64 * (1 - 2 * label) > 0, x64.abs() + torch.log1p(torch.exp(-x64.abs())), torch.log1p(torch.exp(-x64.abs())))
+        exact_grad = torch.sigmoid(x64) - label if not label else -torch.sigmoid(-x64)
+        x, y = x64.to(dtype).requires_grad_(), y64.to(dtype)
+        value = lk.get("binary_crossentropy", from_logits=True, reduction="none")
+        objective = lk.get("binary_crossentropy", from_logits=True, reduction="sum")(y, x)
+        torch.testing.assert_close(objective.double(), exact_terms.sum(), rtol=1e-6, atol=0)
+        (grad,) = torch.autograd.grad(objective, x)
+        tiny = torch.finfo(dtype).tiny
+        resolved = exact_grad.abs() > tiny  # representable in the dtype (not a denormal)
+        torch.testing.assert_close(grad.double()[resolved], exact_grad[resolved], rtol=1e-6, atol=0)
+        per_sample = value(y, x.detach())
+        small = exact_terms > tiny
+        torch.testing.assert_close(per_sample.double()[small[:, 0]], exact_terms[small], rtol=1e-6, atol=0)

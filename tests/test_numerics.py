@@ -270,25 +270,22 @@ def test_gaussian_nll_log_input_huge_residual_and_log_variance(backend, dtype):
     assert np.isfinite(backend.np(grad)).all() and np.isfinite(backend.np(hess)).all()
 
 
-@pytest.fixture
-def reference_kernels(monkeypatch, backend):
-    """The value kernels only: PyTorch's fast path is F.poisson_nll_loss (src/losskit/fast/torch.py),
-    which still gives inf - inf = NaN here (see test_torch_fast_poisson_when_both_terms_overflow)."""
-    from losskit.losses import CATALOG
-
-    if backend.name == "torch":
-        for spec in CATALOG:
-            monkeypatch.setattr(spec, "kernels", {})
-
-
-@pytest.mark.xfail(reason="fast/torch.py's F.poisson_nll_loss computes exp(x) - y x directly (PyTorch engineer's kernel)", strict=False)
-def test_torch_fast_poisson_when_both_terms_overflow():
+@pytest.mark.parametrize("checks", [True, False])
+def test_torch_fast_poisson_when_both_terms_overflow(checks):
+    """PyTorch's fast path (per-sample kernel and fused objective, value checks on or off): the
+    catalog's sign rule where ``exp(x)`` and ``y x`` both overflow, not ``inf - inf``."""
     torch = pytest.importorskip("torch")
-    out = lk.poisson(torch.tensor([[3e38]]), torch.tensor([[100.0]]), log_input=True)
-    assert not torch.isnan(out).any()
+    y, x = torch.tensor([[3e38], [1.0]]), torch.tensor([[100.0], [100.0]])
+    with lk.value_checks(checks):
+        out = lk.poisson(y, x, log_input=True)
+        assert out[0] == out[1] == INF
+        assert lk.poisson(torch.tensor([[3.4e38]]), torch.tensor([[89.0]]), log_input=True) == -INF
+        loss = lk.get("poisson", log_input=True)
+        objective = loss(y, x.clone().requires_grad_())
+        assert objective == loss.reference_call(y, x) == INF
 
 
-def test_poisson_log_input_when_both_terms_overflow(backend, reference_kernels):
+def test_poisson_log_input_when_both_terms_overflow(backend):
     """exp(100) and 3e38 * 100 both overflow float32: the loss is +inf (exp dominates), never NaN;
     a count large enough to dominate gives -inf."""
     with np.errstate(over="ignore", invalid="ignore"):  # NumPy's fast kernel meets inf - inf, then falls back

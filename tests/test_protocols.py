@@ -145,3 +145,56 @@ def test_value_checks_run_on_concrete_jax_arrays_and_skip_under_jit(jnp):
     with pytest.raises(ValueError, match=r"binary_crossentropy: `y_true` must be values in \[0, 1\]"):
         loss(y, p)
     assert np.isfinite(jax.jit(loss)(y, p))  # a tracer's values cannot be read: no check, no error
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("name", "options"), JAX_CASES, ids=str)
+def test_eager_jax_calls_run_one_jitted_function_traced_once_per_shape(name, options, dtype, jnp, monkeypatch):
+    """Concrete JAX arrays: the Loss's reference call jitted once per Loss (``losskit.fast.jax``),
+    equal to the reference; a second call with the same shapes does not trace again (counted by
+    a side effect in the traced code), a new shape traces once more."""
+    import jax
+
+    from losskit import core
+
+    traces = []
+    original = core.prepare
+
+    def counting(spec, y_true, y_pred, *args, **kwargs):
+        if isinstance(y_pred, jax.core.Tracer):
+            traces.append(tuple(y_pred.shape))
+        return original(spec, y_true, y_pred, *args, **kwargs)
+
+    monkeypatch.setattr(core, "prepare", counting)
+    loss = lk.get(name, **options)
+    rng = np.random.default_rng(2)
+    y, p = (a.astype(dtype) for a in _inputs(name, jnp, rng))
+    expected = loss.reference_call(y, p)
+    np.testing.assert_allclose(loss(y, p), expected, rtol=1e-6 if dtype == "float32" else 1e-12)
+    assert loss._routes[type(p)].call is not None and traces == [tuple(p.shape)]
+    y2, p2 = (a.astype(dtype) for a in _inputs(name, jnp, rng))
+    loss(y2, p2)
+    with lk.value_checks(False):
+        loss(y2, p2)
+    assert traces == [tuple(p.shape)]
+    loss(y[:3], p[:3])
+    assert traces == [tuple(p.shape), tuple(p[:3].shape)]
+
+
+def test_eager_jax_calls_keep_the_reference_errors_and_nest_in_the_users_jit(jnp):
+    import jax
+
+    loss = lk.get("sparse_categorical_crossentropy", from_logits=True)
+    logits = jnp.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"sparse_categorical_crossentropy: `y_true` must be integers in \[0, 4\); got min=0, max=4"):
+        loss(jnp.asarray([0, 4, 1]), logits)
+    with pytest.raises(ValueError, match=r"must hold one class label per row"):
+        loss(jnp.asarray([0, 1]), logits)
+    labels = jnp.asarray([0, 3, 1])
+    eager = loss(labels, logits)
+    assert jax.jit(lambda t, p: loss(t, p) * 2.0)(labels, logits) == 2.0 * eager  # a tracer: the reference inline
+    grad = jax.grad(lambda p: loss(labels, p))(logits)
+    np.testing.assert_allclose(grad, loss.gradient(labels, logits) / 3, rtol=1e-12)
+    half = jnp.asarray([[0.5], [2.0]], dtype=jnp.float16)
+    value = lk.get("mse")(jnp.zeros((2, 1), dtype=jnp.float16), half)  # half precision: the reference call
+    assert value.dtype == jnp.float16 and float(value) == pytest.approx(2.125)

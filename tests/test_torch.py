@@ -23,6 +23,7 @@ torch = pytest.importorskip("torch")
 import losskit as lk  # noqa: E402
 import losskit.torch as lkt  # noqa: E402
 from losskit import _array  # noqa: E402
+from losskit.fast import torch as fast_torch  # noqa: E402
 from test_properties import VARIANTS, sample  # noqa: E402
 
 
@@ -91,8 +92,11 @@ def test_a_training_step_with_the_module():
 COMPILED = [
     ("mean_squared_error", {}),  # torch's fused loss
     ("sparse_categorical_crossentropy", {"from_logits": True}),
-    ("binary_crossentropy", {"from_logits": True}),  # an autograd.Function
-    ("log_cosh", {}),  # the reference kernel
+    ("binary_crossentropy", {"from_logits": True}),  # lerp of softplus (small); an autograd.Function
+    ("log_cosh", {}),  # an autograd.Function with the analytic backward
+    ("binary_focal_crossentropy", {"from_logits": True}),
+    ("hinge", {}),
+    ("poisson", {"log_input": True}),
 ]  # fmt: skip
 
 
@@ -113,6 +117,27 @@ def test_torch_compile_fullgraph_of_a_training_step(name, options):
     torch.testing.assert_close(x1.grad, x2.grad)
 
 
+def test_compile_and_torch_func_through_the_bce_function(monkeypatch):
+    """BCE from logits' ``autograd.Function`` (taken from ``SMALL`` elements on; 0 here): one graph
+    under ``torch.compile(fullgraph=True)``, and ``vmap``/``grad`` with value checks on."""
+    from torch.func import grad, vmap
+
+    monkeypatch.setattr(fast_torch, "SMALL", 0)
+    torch._dynamo.reset()
+    loss = lk.get("binary_crossentropy", from_logits=True, label_smoothing=0.1)
+    y_true, y_pred = tensors("binary_crossentropy", {"from_logits": True}, dtype=torch.float32)
+    step = lambda t, x: loss(t, torch.tanh(x))  # noqa: E731
+    x1, x2 = y_pred.clone().requires_grad_(), y_pred.clone().requires_grad_()
+    value, expected = torch.compile(step, fullgraph=True, backend="aot_eager")(y_true, x1), step(y_true, x2)
+    assert type(expected.grad_fn).__name__ == "ObjectiveBackward"
+    value.backward(), expected.backward()
+    torch.testing.assert_close(value, expected)
+    torch.testing.assert_close(x1.grad, x2.grad)
+    summed = lk.get("binary_crossentropy", from_logits=True, reduction="sum")
+    torch.testing.assert_close(vmap(lambda t, p: summed(t[None], p[None]))(y_true, y_pred), summed.values(y_true, y_pred))
+    torch.testing.assert_close(grad(lambda p: summed(y_true, p))(y_pred), summed.gradient(y_true, y_pred))
+
+
 def test_torch_compile_fullgraph_of_the_module_with_weights():
     torch._dynamo.reset()
     criterion = lkt.Loss("huber", delta=0.5)
@@ -121,7 +146,7 @@ def test_torch_compile_fullgraph_of_the_module_with_weights():
     torch.testing.assert_close(compiled(x, y, w), criterion(x, y, w))
 
 
-@pytest.mark.parametrize(("name", "options"), COMPILED + [("binary_focal_crossentropy", {"from_logits": True})], ids=str)
+@pytest.mark.parametrize(("name", "options"), COMPILED + [("squared_hinge", {}), ("binary_focal_crossentropy", {})], ids=str)
 def test_torch_func_vmap_and_grad_with_value_checks_on(name, options):
     from torch.func import grad, vmap
 
@@ -240,8 +265,11 @@ LOGITS = [-1e3, -100.0, -45.0, -10.0, -1.0, 0.0, 1.0, 10.0, 45.0, 100.0, 1e3]
      ("log_cosh", {})],
     ids=str,
 )  # fmt: skip
-def test_hessian_vector_products_are_finite_at_extreme_inputs(name, options, dtype):
-    """Issue 9's NaN: focal from logits at every logit, BCE from |logit| >= 100, log-cosh from |e| >= 45."""
+@pytest.mark.parametrize("small", [0, fast_torch.SMALL], ids=["function", "autograd"])
+def test_hessian_vector_products_are_finite_at_extreme_inputs(name, options, dtype, small, monkeypatch):
+    """Issue 9's NaN: focal from logits at every logit, BCE from |logit| >= 100, log-cosh from |e| >= 45;
+    through the analytic ``autograd.Function``s (BCE: also its autograd form for small tensors)."""
+    monkeypatch.setattr(fast_torch, "SMALL", small)
     loss = lk.get(name, reduction="sum", **options)
     x = torch.tensor(LOGITS, dtype=dtype).repeat(2)[:, None]
     y = torch.cat([torch.zeros(len(LOGITS)), torch.ones(len(LOGITS))]).to(dtype)[:, None]

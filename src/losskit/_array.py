@@ -129,11 +129,28 @@ def values_readable(x: Array) -> bool:
 
 def torch_values_readable(x: Array) -> bool:
     """:func:`values_readable` for a PyTorch tensor (torch is imported: ``x`` is one)."""
-    import torch
+    return torch_readability()(x)
 
-    if not x.is_cpu or torch.compiler.is_compiling() or torch._C._get_tracing_state() is not None:
-        return False  # (``_get_tracing_state`` is ``torch.jit.is_tracing`` without its Python layers)
-    return not torch._C._functorch.is_functorch_wrapped_tensor(x)
+
+_TORCH_READABLE: list = []
+
+
+def torch_readability():
+    """:func:`torch_values_readable` with torch's tests looked up once (it runs on every loss
+    call on tensors): ``readable(x) -> bool``. (Memoised by hand: Dynamo warns about
+    ``functools.cache`` when a plan is first built inside ``torch.compile``.)"""
+    if not _TORCH_READABLE:
+        import torch
+
+        compiling, tracing = torch.compiler.is_compiling, torch._C._get_tracing_state
+        wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+
+        def readable(x) -> bool:
+            # (``_get_tracing_state`` is ``torch.jit.is_tracing`` without its Python layers)
+            return x.is_cpu and not compiling() and tracing() is None and not wrapped(x)
+
+        _TORCH_READABLE.append(readable)
+    return _TORCH_READABLE[0]
 
 
 #: Floating dtypes computed in float32 (their range and precision cannot carry a loss's terms).

@@ -8,21 +8,22 @@ the options, and the reference kernel otherwise. The dependency points one way: 
 imports the catalog; the catalog never imports it. ``import losskit`` imports this package.
 
 A library may also give the Loss object a per-call path (:func:`route`): PyTorch's
-(:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses.
+(:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses; JAX's
+(:mod:`losskit.fast.jax`) jits the Loss's reference call once per Loss for concrete arrays.
 
 Today: NumPy values (:mod:`losskit.fast.numpy`) and derivatives (:mod:`losskit.fast.numpy_derivatives`),
-PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch), and the Dask kernels of
-the losses ``dask.array`` cannot run through their value kernels (:mod:`losskit.fast.dask`; no
-dask import either).
+PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch), JAX's per-call path
+(:mod:`losskit.fast.jax`; nor JAX), and the Dask kernels of the losses ``dask.array`` cannot run
+through their value kernels (:mod:`losskit.fast.dask`; no dask import either).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-from . import dask, numpy, numpy_derivatives, torch
+from . import dask, jax, numpy, numpy_derivatives, torch
 
-__all__ = ["dask", "numpy", "numpy_derivatives", "torch", "Route", "route"]
+__all__ = ["dask", "jax", "numpy", "numpy_derivatives", "torch", "Route", "route"]
 
 
 class Route(NamedTuple):
@@ -41,4 +42,8 @@ def route(loss, array_type: type) -> Route:
         import array_api_compat.torch as xp  # torch is loaded: a tensor was seen
 
         return Route(torch.plan(loss), xp)
+    if jax.is_jax_type(array_type):
+        import jax.numpy as xp  # jax is loaded: an array was seen (its namespace is the standard's)
+
+        return Route(jax.plan(loss, array_type), xp)
     return Route(None, None)

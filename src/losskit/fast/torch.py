@@ -1,22 +1,29 @@
-"""PyTorch kernels: torch's own fused losses where torch computes the same quantity, and the
-Loss object's per-call fast path for tensors.
+"""PyTorch kernels: torch's own fused losses where torch computes the same quantity, analytic
+``autograd.Function``s for the others, and the Loss object's per-call fast path for tensors.
 
-Two things live here, both registered on or read from the records:
+Three things live here, all registered on or read from the records:
 
 - **Kernels** (``@fast_kernel(loss, accepts=..., objective=...)``): for the losses PyTorch has
   (``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.cross_entropy``, ``F.poisson_nll_loss``,
-  ``F.kl_div``), a per-sample kernel (``reduction="none"``, then the mean over the last axis) and
-  the fused reduced ``objective``; their autograd is torch's, one fused pass each way. Binary
-  crossentropy from logits is ``lerp`` of two ``F.softplus`` (torch's own BCE-with-logits has a
-  gradient that rounds to 0 for confident right answers). Each gives the reference kernel's
-  values and gradients (``tests/test_fast_torch.py`` compares them) and declines the options
-  where torch's convention differs (probability inputs, which losskit clips as Keras does). Every other loss runs its reference kernel through torch's autograd.
+  ``F.kl_div``; called through their ``torch._C._nn`` bindings where losskit has checked the
+  shapes ``F``'s Python layer would broadcast), a per-sample kernel (``reduction="none"``, then
+  the mean over the last axis) and the fused reduced ``objective``; their autograd is torch's,
+  one fused pass each way. Each gives the reference kernel's values and gradients
+  (``tests/test_fast_torch.py`` compares them) and declines the options where torch's
+  convention differs (probability inputs, which losskit clips as Keras does).
+- **Analytic objectives** (:func:`analytic`): one ``torch.autograd.Function``
+  (:class:`~losskit.fast._torch_autograd.Objective`) whose forward computes the objective
+  without a graph and whose backward is the analytic gradient, differentiable for second
+  order: binary crossentropy from logits (a fused form exact for confident right answers, where
+  torch's own BCE-with-logits is not), log-cosh, hinge, squared hinge, binary focal. Every other
+  loss runs its reference kernel through torch's autograd.
 - **The plan** (:func:`plan`): what ``Loss.__call__`` runs for tensors, resolved once per Loss:
-  the shape rule, float16/bfloat16 computed in float32, the fused objective, and value checks
-  that read at most a scalar or two (and only where :func:`~losskit._array.torch_values_readable`:
-  CPU tensors outside ``torch.compile``, ``torch.jit`` tracing and ``torch.func`` transforms).
-  Whatever it does not cover (sample weights, other shapes, a check that fails, a torch error)
-  goes to :meth:`Loss.reference_call`, which words the errors.
+  the objective with its options bound, the shape rule, float16/bfloat16 computed in float32,
+  and value checks that read at most a scalar or two (and only where
+  :func:`~losskit._array.torch_values_readable`: CPU tensors outside ``torch.compile``,
+  ``torch.jit`` tracing and ``torch.func`` transforms). Whatever it does not cover (sample
+  weights, other shapes, a check that fails, a torch error) goes to :meth:`Loss.reference_call`,
+  which words the errors.
 
 Importing this module does not import torch (``import losskit`` never does): each kernel
 imports it when it first runs, which is only ever on tensors, so torch is already loaded then.
@@ -24,23 +31,36 @@ imports it when it first runs, which is only ever on tensors, so torch is alread
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from typing import Any, Callable
 
 from .. import _array, losses
 from .._config import _state as _config_state
 from ..losses._domain import Layout
+from ..losses.probabilistic import _exp_minus_product
 
 _TORCH: dict[str, Any] = {}
+#: ``torch._C._nn``: the bindings ``torch.nn.functional`` ends in. Called directly where losskit
+#: has already checked what ``F``'s Python layer checks (equal shapes: ``F.mse_loss`` would
+#: broadcast them, a few microseconds per call); set by :func:`_torch`.
+_NN: Any = None
+#: PyTorch's reduction enum (``torch.nn._reduction.get_enum``).
+_NONE, _MEAN, _SUM = 0, 1, 2
 
 
 def _torch():
     """``(torch, torch.nn.functional)``, imported on first use."""
+    global _NN
     if not _TORCH:
         import torch
         import torch.nn.functional as F
 
-        _TORCH.update(torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
+        from ._torch_autograd import Objective
+
+        _NN = torch._C._nn
+        _TORCH.update(Objective=Objective, bool=torch.bool, torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
     return _TORCH["torch"], _TORCH["F"]
 
 
@@ -80,81 +100,190 @@ def _per_sample(values, y_pred):
 
 def _elementwise_objective(terms: Callable) -> Callable:
     """The objective of an elementwise loss from ``terms(y_true, y_pred, reduction, **options)``, a
-    torch loss with ``reduction="mean"`` or ``"sum"``: the mean over samples of per-sample means
-    is the mean over all elements; their sum is the elements' sum over the width."""
+    torch loss taking PyTorch's reduction enum: the mean over samples of per-sample means is the
+    mean over all elements (``_MEAN``); their sum is the elements' sum over the width."""
 
     def objective(y_true, y_pred, sum_, **options):
         if sum_:
-            return terms(y_true, y_pred, "sum", **options) / y_pred.shape[-1]
-        return terms(y_true, y_pred, "mean", **options)
+            return terms(y_true, y_pred, _SUM, **options) / y_pred.shape[-1]
+        return terms(y_true, y_pred, _MEAN, **options)
 
     return objective
 
 
 # ----------------------------------------------------------------------------- regression
 def _mse(y_true, y_pred, reduction):
-    return _torch()[1].mse_loss(y_pred, y_true, reduction=reduction)
+    return _NN.mse_loss(y_pred, y_true, reduction)  # F.mse_loss without its broadcast (shapes are equal)
 
 
 def _mae(y_true, y_pred, reduction):
-    return _torch()[1].l1_loss(y_pred, y_true, reduction=reduction)
+    return _NN.l1_loss(y_pred, y_true, reduction)
 
 
 def _huber(y_true, y_pred, reduction, *, delta=1.0):
-    return _torch()[1].huber_loss(y_pred, y_true, reduction=reduction, delta=delta)
+    return _NN.huber_loss(y_pred, y_true, reduction, delta)
 
 
 @fast_kernel(losses.mean_squared_error, accepts=_same_shapes, objective=_elementwise_objective(_mse))
 def mean_squared_error(y_true, y_pred):
     """``F.mse_loss(reduction="none")``, mean over the last axis."""
-    return _per_sample(_mse(y_true, y_pred, "none"), y_pred)
+    return _per_sample(_mse(y_true, y_pred, _NONE), y_pred)
 
 
 @fast_kernel(losses.mean_absolute_error, accepts=_same_shapes, objective=_elementwise_objective(_mae))
 def mean_absolute_error(y_true, y_pred):
     """``F.l1_loss(reduction="none")``, mean over the last axis (slope 0 at 0, as the reference)."""
-    return _per_sample(_mae(y_true, y_pred, "none"), y_pred)
+    return _per_sample(_mae(y_true, y_pred, _NONE), y_pred)
 
 
 @fast_kernel(losses.huber, accepts=_same_shapes, objective=_elementwise_objective(_huber))
 def huber(y_true, y_pred, *, delta=1.0):
     """``F.huber_loss(delta=delta)``: the same value as Keras' Huber (PyTorch's ``HuberLoss``)."""
-    return _per_sample(_huber(y_true, y_pred, "none", delta=delta), y_pred)
+    return _per_sample(_huber(y_true, y_pred, _NONE, delta=delta), y_pred)
 
 
 def _poisson(y_true, y_pred, reduction, *, log_input=False):
-    # PyTorch's "x - y log(x + eps)" with losskit's (Keras') eps; log-rates: exp(x) - y x
-    return _torch()[1].poisson_nll_loss(y_pred, y_true, log_input=log_input, full=False, eps=_array.EPSILON, reduction=reduction)
+    """Rates: PyTorch's ``x - y log(x + eps)`` with losskit's (Keras') eps. Log-rates: the
+    catalog's ``exp(x) - y x``, which keeps the sign of the difference where both terms overflow
+    (``F.poisson_nll_loss`` gives ``inf - inf = NaN`` there)."""
+    if not log_input:
+        return _torch()[0].poisson_nll_loss(y_pred, y_true, False, False, _array.EPSILON, reduction)
+    import array_api_compat.torch as xp
+
+    values = _exp_minus_product(y_true, y_pred, xp)
+    if reduction == _NONE:
+        return values
+    return values.mean() if reduction == _MEAN else values.sum()
 
 
 @fast_kernel(losses.poisson, accepts=_same_shapes, objective=_elementwise_objective(_poisson))
 def poisson(y_true, y_pred, *, log_input=False):
-    """``F.poisson_nll_loss(full=False, eps=1e-7)``: Keras' ``poisson`` (``log_input``: log-rates)."""
-    return _per_sample(_poisson(y_true, y_pred, "none", log_input=log_input), y_pred)
+    """``F.poisson_nll_loss(full=False, eps=1e-7)``: Keras' ``poisson``; ``log_input``: log-rates,
+    the catalog's overflow-safe ``exp(x) - y x``."""
+    return _per_sample(_poisson(y_true, y_pred, _NONE, log_input=log_input), y_pred)
+
+
+# ----------------------------------------------------------------------------- analytic objectives
+def _reference_total(spec) -> Callable:
+    """The default ``forward`` of :func:`analytic`: the record's value kernel, summed."""
+
+    def forward(y_true, y_pred, **options):
+        import array_api_compat.torch as xp
+
+        return spec.kernel(y_true, y_pred, xp=xp, **options).sum(), ()
+
+    return forward
+
+
+def _record_gradient(spec) -> Callable:
+    """The default ``backward`` of :func:`analytic`: the record's analytic gradient
+    (``@loss.derivatives``, differentiable torch ops through ``array_api_compat``)."""
+
+    def backward(y_true, y_pred, saved, scale, create_graph, **options):
+        import array_api_compat.torch as xp
+
+        return spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=False, **options)[0] * scale
+
+    return backward
+
+
+#: Below this many elements an :func:`analytic` loss with a ``small`` form runs it through
+#: autograd instead: the Function's fixed Python cost (tens of microseconds) is more than its
+#: fewer passes save (measured for BCE from logits: the crossover lies between 2^14 and 2^18).
+SMALL = 2**16
+
+
+def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = None, backward: Callable | None = None, small: Callable | None = None):
+    """Register on ``loss``'s record a PyTorch objective computed by an ``autograd.Function``
+    (:class:`~losskit.fast._torch_autograd.Objective`): ``forward`` (default: the value kernel,
+    summed) without a graph, and ``backward`` (default: the record's analytic gradient) in one
+    pass; ``small(y_true, y_pred, sum_, **options)``, if given, is the objective through autograd
+    for tensors of fewer than :data:`SMALL` elements. Its per-sample kernel (``reduction="none"``,
+    sample weights) is the decorated function; a target that requires grad goes to the reference
+    (the Function differentiates ``y_pred`` only)."""
+    spec = loss.spec
+    forward, backward = forward or _reference_total(spec), backward or _record_gradient(spec)
+
+    def objective(y_true, y_pred, sum_, **options):
+        if y_true.requires_grad:
+            return None
+        if small is not None and y_pred.numel() < SMALL:
+            return small(y_true, y_pred, sum_, **options)
+        return _TORCH["Objective"].apply(y_pred, y_true, not sum_, forward, backward, tuple(options.items()))[0]
+
+    return fast_kernel(loss, accepts=accepts, objective=objective)
+
+
+def _reference_values(spec) -> Callable:
+    """The per-sample kernel of an :func:`analytic` loss without a cheaper one: the value kernel."""
+
+    def kernel(y_true, y_pred, **options):
+        import array_api_compat.torch as xp
+
+        return spec.kernel(y_true, y_pred, xp=xp, **options)
+
+    signature = inspect.signature(spec.kernel)
+    kernel.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values() if p.name != "xp"])
+    kernel.__doc__ = f"The value kernel of ``{spec.name}`` (autograd differentiates it)."
+    return kernel
 
 
 # ----------------------------------------------------------------------------- binary crossentropy
-def _bce(y_true, y_pred, reduction, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    """``lerp(w_0 softplus(x), w_1 softplus(-x), y)`` = ``w_1 y softplus(-x) + w_0 (1 - y) softplus(x)``.
-
-    Not ``F.binary_cross_entropy_with_logits``: its gradient ``sigmoid(x) - y`` rounds to 0 where
-    ``y = 1`` and ``x > 17`` (float32), where the reference's is ``-sigmoid(-x)``; autograd of this
-    form gives ``(1 - y) w_0 sigmoid(x) - y w_1 sigmoid(-x)``, exact, with finite second
-    derivatives. ``lerp`` returns each end exactly for hard labels. ``F.softplus`` is ``x`` beyond
-    its threshold, which is chosen so that the difference is below the dtype's rounding.
-    """
+def _bce(y_true, y_pred, *, class_weight=None):
+    """Per-element ``lerp(w_0 softplus(x), w_1 softplus(-x), y)`` = ``w_1 y softplus(-x) + w_0 (1 - y)
+    softplus(x)``, for autograd (``reduction="none"``, sample weights): its gradient is ``(1 - y) w_0
+    sigmoid(x) - y w_1 sigmoid(-x)``, exact, with finite second derivatives. ``lerp`` returns each
+    end exactly for hard labels. ``F.softplus`` is ``x`` beyond its threshold, which is chosen so
+    that the difference is below the dtype's rounding."""
     torch, F = _torch()
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     threshold = 20.0 if y_pred.dtype == torch.float32 else 40.0
     negative, positive = F.softplus(y_pred, threshold=threshold), F.softplus(-y_pred, threshold=threshold)
     if class_weight is not None:
         w0, w1 = (float(w) for w in class_weight)
         negative, positive = negative * w0, positive * w1
-    values = torch.lerp(negative, positive, y_true)
-    if reduction == "none":
-        return values
-    return values.mean() if reduction == "mean" else values.sum()
+    return torch.lerp(negative, positive, y_true)
+
+
+def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+    """The forward of BCE from logits: ``relu(x) - y x + log1p(exp(-|x|))`` summed, with one
+    ``log1p`` pass (``F.softplus`` would take one per sign of the logit) and three tensors
+    allocated (fresh memory costs more than a pass over it: two tensors, the rest in place). Exact
+    to rounding for hard labels: ``relu(x) - x`` is 0 or ``-x`` exactly, where ``F.binary_cross_
+    entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)`` cancels (``y = 0``, ``x << 0``).
+    ``relu(x) = (x + |x|) / 2``, exactly. Saves ``t = log1p(exp(-|x|))`` for the backward."""
+    torch = _TORCH["torch"]
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    values = y_pred.abs()
+    t = values.neg().exp_().log1p_()  # softplus(-|x|)
+    values.add_(y_pred).mul_(0.5)  # relu(x)
+    if class_weight is None:
+        values.addcmul_(y_true, y_pred, value=-1.0).add_(t)
+    else:
+        w0, w1 = (float(w) for w in class_weight)
+        values = torch.lerp((values + t).mul_(w0), (values - y_pred).add_(t).mul_(w1), y_true)
+    return values.sum() / y_pred.shape[-1], (t,)
+
+
+def _bce_gradient(y_true, y_pred, saved, scale, create_graph, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+    """``sigmoid(x) - y`` (weighted: ``w_0 (1 - y) sigmoid(x) - w_1 y sigmoid(-x)``) over the width,
+    exact for confident right answers: ``-sigmoid(-x)`` for ``y = 1``, where ``F.binary_cross_entropy_
+    with_logits``' gradient rounds to 0 (``x > 17`` in float32). First order: from the saved
+    ``t = log1p(exp(-|x|))``, ``step(x) - y - sign(x) sigmoid(-|x|)`` (``step(0) = 1/2``,
+    ``sigmoid(-|x|) = -expm1(-t)``), in place on two new tensors; second order (or class weights):
+    ``lerp`` of two sigmoids, differentiable."""
+    torch = _TORCH["torch"]
+    scale = scale / y_pred.shape[-1]
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if create_graph or class_weight is not None:
+        w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
+        return torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true) * scale
+    (t,) = saved
+    sign = torch.sign(y_pred)
+    signed = t.neg().expm1_().mul_(sign)  # -sign(x) sigmoid(-|x|)
+    gradient = sign.add_(1.0).mul_(0.5).sub_(y_true)  # step(x) - y: 0 for a hard label on the right side
+    return gradient.add_(signed).mul_(scale)
 
 
 def _bce_accepts(y_true, y_pred, options) -> bool:
@@ -162,12 +291,50 @@ def _bce_accepts(y_true, y_pred, options) -> bool:
     return options.get("from_logits", False) and _same_shapes(y_true, y_pred, options) and (weights is None or len(weights) == 2)
 
 
-@fast_kernel(losses.binary_crossentropy, accepts=_bce_accepts, objective=_elementwise_objective(_bce))
+def _bce_small(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+    """The objective from :func:`_bce` through autograd (small tensors)."""
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    values = _bce(y_true, y_pred, class_weight=class_weight)
+    return values.sum() / y_pred.shape[-1] if sum_ else values.mean()
+
+
+@analytic(losses.binary_crossentropy, accepts=_bce_accepts, forward=_bce_total, backward=_bce_gradient, small=_bce_small)
 def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
-    """From logits: two ``F.softplus`` and a ``lerp`` (:func:`_bce`). Probabilities are declined:
+    """From logits: two ``F.softplus`` and a ``lerp`` (:func:`_bce`); the objective is an
+    ``autograd.Function`` (:func:`_bce_total`, :func:`_bce_gradient`) from :data:`SMALL` elements
+    on, :func:`_bce_small` below. Probabilities are declined:
     losskit clips them to [1e-7, 1 - 1e-7] as Keras does, PyTorch clamps the log at -100."""
-    values = _bce(y_true, y_pred, "none", from_logits=from_logits, label_smoothing=label_smoothing, class_weight=class_weight)
-    return _per_sample(values, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return _per_sample(_bce(y_true, y_pred, class_weight=class_weight), y_pred)
+
+
+# ----------------------------------------------------------------------------- losses torch lacks
+def _log_cosh_gradient(y_true, y_pred, saved, scale, create_graph):
+    """``tanh(e) / d``: one pass, differentiable (its derivative ``1 - tanh^2`` is finite everywhere)."""
+    return _TORCH["torch"].tanh(y_pred - y_true) * (scale / y_pred.shape[-1])
+
+
+def _hinge_gradient(y_true, y_pred, saved, scale, create_graph):
+    """``-y / d`` inside the margin (edge included), 0 beyond it; labels 0 read as -1."""
+    torch = _TORCH["torch"]
+    y = torch.where(y_true == 0, -1.0, y_true)
+    return torch.where(torch.addcmul(torch.ones_like(y), y, y_pred, value=-1.0) >= 0, -y, 0.0) * (scale / y_pred.shape[-1])
+
+
+def _squared_hinge_gradient(y_true, y_pred, saved, scale, create_graph):
+    """``-2 y max(1 - y y_pred, 0) / d``; differentiable (second derivative ``2 / d`` inside)."""
+    torch = _TORCH["torch"]
+    y = torch.where(y_true == 0, -1.0, y_true)
+    slack = torch.relu(1.0 - y * y_pred)
+    return y * slack * (scale * (-2.0 / y_pred.shape[-1]))
+
+
+analytic(losses.log_cosh, accepts=_same_shapes, backward=_log_cosh_gradient)(_reference_values(losses.log_cosh.spec))
+analytic(losses.hinge, accepts=_same_shapes, backward=_hinge_gradient)(_reference_values(losses.hinge.spec))
+analytic(losses.squared_hinge, accepts=_same_shapes, backward=_squared_hinge_gradient)(_reference_values(losses.squared_hinge.spec))
+analytic(losses.binary_focal_crossentropy, accepts=_same_shapes)(_reference_values(losses.binary_focal_crossentropy.spec))
 
 
 # ----------------------------------------------------------------------------- multi-class crossentropy
@@ -204,9 +371,9 @@ def _cce_accepts(y_true, y_pred, options) -> bool:
 
 
 def _cce_values(y_true, y_pred, reduction, *, label_smoothing=0.0, class_weight=None):
-    F = _torch()[1]
+    """``F.cross_entropy`` with probability targets (``reduction``: PyTorch's enum)."""
     weight = _class_weight_tensor(class_weight, y_pred)
-    return F.cross_entropy(_rows(y_pred), _rows(y_true), weight=weight, label_smoothing=label_smoothing, reduction=reduction)
+    return _NN.cross_entropy_loss(_rows(y_pred), _rows(y_true), weight, reduction, -100, label_smoothing)
 
 
 def _cce_masked(y_true, y_pred, *, label_smoothing=0.0, class_weight=None):
@@ -224,7 +391,7 @@ def _cce_masked(y_true, y_pred, *, label_smoothing=0.0, class_weight=None):
 def _cce_objective(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
     if _array.torch_values_readable(y_pred):
         # "mean" with probability targets is the sum over the rows (class weights and all)
-        objective = _cce_values(y_true, y_pred, "sum" if sum_ else "mean", label_smoothing=label_smoothing, class_weight=class_weight)
+        objective = _cce_values(y_true, y_pred, _SUM if sum_ else _MEAN, label_smoothing=label_smoothing, class_weight=class_weight)
         if not math.isfinite(objective.item()):
             return None  # a masked class (a -inf logit), or a value the reference decides
         return objective
@@ -239,7 +406,7 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     class of target 0), or cannot be read, the reference's masked form."""
     options = dict(label_smoothing=label_smoothing, class_weight=class_weight)
     if _array.torch_values_readable(y_pred):
-        values = _cce_values(y_true, y_pred, "none", **options)
+        values = _cce_values(y_true, y_pred, _NONE, **options)
         if bool(_torch()[0].isfinite(values).all()):
             return values.reshape(y_pred.shape[:-1])
     return _cce_masked(y_true, y_pred, **options)
@@ -255,26 +422,26 @@ def _scce_accepts(y_true, y_pred, options) -> bool:
     return (
         options.get("from_logits", False)
         and not y_true.dtype.is_floating_point
-        and y_true.dtype != _torch()[0].bool
-        and tuple(y_true.shape) == tuple(y_pred.shape[:-1])
+        and y_true.dtype is not _TORCH["bool"]
+        and y_true.shape == y_pred.shape[:-1]
         and (weights is None or len(weights) == y_pred.shape[-1])
     )
 
 
 def _scce_values(y_true, y_pred, reduction, ignore_class, class_weight):
-    F = _torch()[1]
+    """``F.cross_entropy`` with class indices (``reduction``: PyTorch's enum)."""
     ignore = _NO_IGNORED_INDEX if ignore_class is None else ignore_class
-    weight = _class_weight_tensor(class_weight, y_pred)
+    weight = None if class_weight is None else _class_weight_tensor(class_weight, y_pred)
     labels = y_true if y_true.ndim == 1 else y_true.reshape(-1)
     if labels.dtype != _TORCH["int64"]:
         labels = labels.long()
-    return F.cross_entropy(_rows(y_pred), labels, weight=weight, ignore_index=ignore, reduction=reduction)
+    return _NN.cross_entropy_loss(_rows(y_pred), labels, weight, reduction, ignore, 0.0)
 
 
 def _scce_objective(y_true, y_pred, sum_, *, from_logits=True, ignore_class=None, axis=-1, class_weight=None):
     if not sum_ and ignore_class is None and class_weight is None:
-        return _scce_values(y_true, y_pred, "mean", None, None)  # nothing ignored: torch's mean is ours
-    total = _scce_values(y_true, y_pred, "sum", ignore_class, class_weight)
+        return _scce_values(y_true, y_pred, _MEAN, None, None)  # nothing ignored: torch's mean is ours
+    total = _scce_values(y_true, y_pred, _SUM, ignore_class, class_weight)
     if sum_:
         return total
     if ignore_class is None:
@@ -288,7 +455,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore
     out-of-range label is a PyTorch error here (the reference then runs: a ValueError with value
     checks on, 0 without)."""
     try:
-        values = _scce_values(y_true, y_pred, "none", ignore_class, class_weight)
+        values = _scce_values(y_true, y_pred, _NONE, ignore_class, class_weight)
     except (IndexError, RuntimeError):  # an out-of-range label (value checks off): the reference's 0
         import array_api_compat.torch as xp
 
@@ -349,38 +516,70 @@ def _distribution_targets(y_true, y_pred, objective, options) -> bool:
     return y_pred.max().item() <= 0.0  # log-probabilities; -inf allowed
 
 
+def _focal_inputs(y_true, y_pred, objective, options) -> bool:
+    """Binary focal: targets in [0, 1], probabilities in [0, 1] (logits: any finite value) and a
+    finite objective."""
+    if not options.get("from_logits") and not _unit_interval(y_pred):
+        return False
+    return _unit_targets(y_true, y_pred, objective, options)
+
+
+def _unit_interval(x) -> bool:
+    low, high = _torch()[0].aminmax(x)
+    return low.item() >= 0.0 and high.item() <= 1.0
+
+
 #: The value check of each loss with a fused objective: True means the reference's checks pass;
-#: False sends the call to the reference, which raises (or returns its own value).
+#: False sends the call to the reference, which raises (or returns its own value). A loss not
+#: listed runs the reference's own checks (:func:`_record_checks`).
 _CHECKS = {
     "mean_squared_error": _all_real,
     "mean_absolute_error": _all_real,
     "huber": _all_real,
+    "log_cosh": _all_real,
     "poisson": _non_negative_targets,
     "binary_crossentropy": _unit_targets,
+    "binary_focal_crossentropy": _focal_inputs,
     "categorical_crossentropy": _unit_targets,
     "sparse_categorical_crossentropy": _labels_and_finite,
     "kl_divergence": _distribution_targets,
 }
 
 
+def _record_checks(spec) -> Callable:
+    """The reference's value checks (``prepare``'s), for a loss without a cheaper one."""
+    from ..losses._prepare import _check_values
+
+    def check(y_true, y_pred, objective, options) -> bool:
+        import array_api_compat.torch as xp
+
+        try:
+            _check_values(spec, y_true, y_pred, options, xp)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
 def plan(loss) -> Callable | None:
     """The per-call path of ``loss`` (a :class:`~losskit.core.Loss`) for tensors, or None where it
     has none: ``call(y_true, y_pred) -> objective``, or None to hand the call to
-    ``loss.reference_call``. Everything that does not depend on the arrays is resolved here, once."""
+    ``loss.reference_call``. Everything that does not depend on the arrays is resolved here, once:
+    the kernel with its options bound, the value check, the dtype and shape rules."""
     spec = loss.spec
     fast = spec.kernels.get("torch") if spec is not None and spec.native else None
-    if fast is None or fast.objective is None or loss.reduction == "none" or spec.name not in _CHECKS:
+    if fast is None or fast.objective is None or loss.reduction == "none":
         return None
-    if not fast.option_names.issuperset(loss.options):
+    if not fast.option_names.issuperset(loss.options) or loss.options.get("axis", -1) != -1:
         return None
-    torch, _ = _torch()
-    options, reduction, objective_of, check = dict(loss.options), loss.reduction, fast.objective, _CHECKS[spec.name]
-    if options.get("axis", -1) != -1:
-        return None
-    sum_ = reduction == "sum"
+    torch = _torch()[0]
+    options, objective_of = dict(loss.options), fast.objective
+    check = _CHECKS.get(spec.name) or _record_checks(spec)
+    objective = functools.partial(objective_of, sum_=loss.reduction == "sum", **options)
     labels = spec.layout is Layout.LABELS
     floats, halves = _TORCH["floats"], _TORCH["halves"]
-    readable = _array.torch_values_readable
+    readable, autocast = _array.torch_readability(), torch.is_autocast_enabled
     accepts = fast.accepts.inner
     if accepts is _same_shapes:
         accepts = None  # the call below makes dtypes equal and checks the shapes itself
@@ -389,36 +588,36 @@ def plan(loss) -> Callable | None:
     def call(y_true, y_pred):
         if not (isinstance(y_pred, Tensor) and isinstance(y_true, Tensor)):
             return None
-        if not y_pred.ndim or not y_pred.numel():
-            return None  # a scalar or nothing: the reference's shape rule and its 0 for no values
         dtype = y_pred.dtype
-        half = dtype in halves
-        if half:
+        if dtype not in floats:
+            if dtype not in halves:
+                return None
             y_pred = y_pred.float()
-        elif dtype not in floats:
-            return None
+        shape = y_pred.shape
+        if not shape or not y_pred.numel():
+            return None  # a scalar or nothing: the reference's shape rule and its 0 for no values
         if not labels:
             if y_true.dtype != y_pred.dtype:
                 y_true = y_true.to(y_pred.dtype)
-            if y_true.shape != y_pred.shape:
+            if y_true.shape != shape:
                 y_true, y_pred = _squeezed(y_true, y_pred)
                 if y_true.shape != y_pred.shape or not y_pred.ndim:
                     return None
-        elif y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        elif len(y_true.shape) == len(shape) and y_true.shape[-1] == 1:
             y_true = y_true.squeeze(-1)
         if accepts is not None and not accepts(y_true, y_pred, options):
             return None
         try:
-            objective = objective_of(y_true, y_pred, sum_, **options)
+            value = objective(y_true, y_pred)
         except (IndexError, RuntimeError):  # an out-of-range label, a device mismatch: the reference words it
             return None
-        if objective is None:
+        if value is None:
             return None
-        if _config_state["value_checks"] and readable(y_pred) and not check(y_true, y_pred, objective, options):
+        if _config_state["value_checks"] and readable(y_pred) and not check(y_true, y_pred, value, options):
             return None  # the reference checks again: it raises, or gives its value (an overflow)
-        if half and not torch.is_autocast_enabled(y_pred.device.type):
-            return objective.to(dtype)
-        return objective
+        if dtype is not y_pred.dtype and not autocast(y_pred.device.type):
+            return value.to(dtype)
+        return value
 
     return call
 
