@@ -70,12 +70,13 @@ class Loss:
 
         float16 and bfloat16 inputs are computed in float32 and the result returned in their
         dtype (float32 under PyTorch autocast). Arrays of a library with a fast path (PyTorch:
-        :mod:`losskit.fast.torch`) go through it, resolved once per array type and Loss."""
+        :mod:`losskit.fast.torch`; NumPy's blockwise objective, :mod:`losskit.fast.numpy`) go
+        through it, resolved once per array type and Loss."""
         route = self._routes.get(type(y_pred))
         if route is None:
             route = self._routes[type(y_pred)] = fast.route(self, type(y_pred))
-        if sample_weight is None and route.call is not None:
-            objective = route.call(y_true, y_pred)
+        if route.call is not None and (sample_weight is None or route.weighted):
+            objective = route.call(y_true, y_pred, sample_weight) if route.weighted else route.call(y_true, y_pred)
             if objective is not None:
                 return objective
         return self.reference_call(y_true, y_pred, sample_weight, xp=route.xp if type(y_true) is type(y_pred) else None)
@@ -121,7 +122,7 @@ class Loss:
         d = derivatives.unweighted(self, y_true, y_pred, surrogate=surrogate)
         grad, hess = d.gradient, d.hessian
         if sample_weight is not None:
-            weights = _align_weights(self.name, _array.asarray(sample_weight, d.xp, like=d.per_sample), d.per_sample, d.xp)
+            weights = align_weights(self.name, _array.asarray(sample_weight, d.xp, like=d.per_sample), d.per_sample, d.xp)
             weights = d.xp.reshape(weights, tuple(weights.shape) + (1,) * (grad.ndim - weights.ndim))
             grad, hess = grad * weights, hess * weights
         if half is not None:
@@ -215,7 +216,7 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
     """
     weights = None
     if sample_weight is not None:
-        weights = _align_weights(name, _array.asarray(sample_weight, xp, like=values), values, xp)
+        weights = align_weights(name, _array.asarray(sample_weight, xp, like=values), values, xp)
     if mask is not None:
         mask = xp.astype(mask, values.dtype)
         if reduction in ("sum_over_batch_size", "mean"):
@@ -244,7 +245,7 @@ def _divide_no_nan(numerator, denominator, xp):
     return xp.where(zero, xp.zeros_like(numerator), numerator / xp.where(zero, xp.ones_like(denominator), denominator))
 
 
-def _align_weights(name: str, weights, values, xp):
+def align_weights(name: str, weights, values, xp):
     """``weights`` in ``values``' dtype, with trailing axes added (or unit ones dropped) so that
     they broadcast against ``values``; any other shape is an error, never a silent broadcast."""
     if weights.dtype != values.dtype:

@@ -8,7 +8,8 @@ the options, and the reference kernel otherwise. The dependency points one way: 
 imports the catalog; the catalog never imports it. ``import losskit`` imports this package.
 
 A library may also give the Loss object a per-call path (:func:`route`): PyTorch's
-(:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses.
+(:mod:`losskit.fast.torch`) resolves a Loss once and calls torch's fused losses; NumPy's
+(:func:`losskit.fast.numpy.plan`) reduces large inputs block by block, with sample weights.
 
 Today: NumPy values (:mod:`losskit.fast.numpy`) and derivatives (:mod:`losskit.fast.numpy_derivatives`),
 PyTorch (:mod:`losskit.fast.torch`; importing it does not import torch).
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 from . import numpy, numpy_derivatives, torch
 
 __all__ = ["numpy", "numpy_derivatives", "torch", "Route", "route"]
@@ -26,10 +29,12 @@ __all__ = ["numpy", "numpy_derivatives", "torch", "Route", "route"]
 class Route(NamedTuple):
     """How a Loss object runs arrays of one type: ``call(y_true, y_pred) -> objective`` (the
     library's fused path; it returns None for what it does not cover) or None, and ``xp``, the
-    type's namespace (None: looked up per call)."""
+    type's namespace (None: looked up per call). ``weighted``: ``call`` takes the sample weights
+    as a third argument (None or an array); otherwise weighted calls do not go through it."""
 
     call: Callable | None
     xp: Any
+    weighted: bool = False
 
 
 def route(loss, array_type: type) -> Route:
@@ -39,4 +44,6 @@ def route(loss, array_type: type) -> Route:
         import array_api_compat.torch as xp  # torch is loaded: a tensor was seen
 
         return Route(torch.plan(loss), xp)
+    if array_type is np.ndarray:
+        return Route(numpy.plan(loss), None, weighted=True)
     return Route(None, None)

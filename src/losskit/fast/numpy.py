@@ -23,12 +23,19 @@ anything it does not cover, the generic kernel runs. Where the speed comes from:
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .. import losses
+from .. import _array, losses
 from .._array import EPSILON, LOG2
+from .._config import value_checks_enabled
+from ..losses._domain import Layout
+from ..losses._prepare import check_extrema, prepare, result_dtype
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
 BLOCK = 65536
@@ -39,6 +46,7 @@ SHORT_CLASS_AXIS = 32
 SHORT_ROW = 64
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_XP = _array.numpy_namespace()
 
 
 def fast_kernel(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
@@ -98,34 +106,144 @@ def _weights(class_weight, dtype) -> np.ndarray:
     return np.asarray([float(w) for w in class_weight], dtype=dtype)
 
 
+# ----------------------------------------------------------------------------- blocks and threads
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+#: Threads a large input's blocks are spread over (the CPUs this process may run on). NumPy's
+#: ufuncs and reductions release the GIL, so the threads' blocks run at once.
+THREADS = _threads()
+#: Inputs of fewer elements than this run on the calling thread: below it, handing spans to the
+#: pool costs more than the second core gives back.
+PARALLEL_MIN = 1 << 18
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(THREADS, thread_name_prefix="losskit"))
+    return _POOL[0]
+
+
+def over_spans(rows: int, step: int, elements: int, work: Callable[[int, int], Any]) -> list:
+    """``[work(start, stop), ...]`` over spans of ``rows`` that together cover them in order, each
+    a whole number of blocks of ``step`` rows (the last one ragged): one span on the calling thread
+    for inputs under :data:`PARALLEL_MIN` ``elements``, else one span per thread of the pool.
+    ``work`` allocates its own buffers and returns what its span contributes."""
+    blocks = -(-rows // step)
+    threads = min(THREADS, blocks) if elements >= PARALLEL_MIN else 1
+    if threads <= 1:
+        return [work(0, rows)]
+    per = -(-blocks // threads) * step
+    spans = [(start, min(start + per, rows)) for start in range(0, rows, per)]
+    return list(_pool().map(lambda span: work(*span), spans))
+
+
+def _extrema(parts: list[dict[str, list]]) -> dict[str, tuple]:
+    """Each argument's ``(min, max)`` over the blocks' ``{arg: [(min, max), ...]}`` of every span
+    (NaN when any block held one)."""
+    joined: dict[str, list] = {}
+    for part in parts:
+        for arg, pairs in part.items():
+            joined.setdefault(arg, []).extend(pairs)
+    return {arg: (np.min([lo for lo, _ in pairs]), np.max([hi for _, hi in pairs])) for arg, pairs in joined.items()}
+
+
 # ----------------------------------------------------------------------------- elementwise losses
-def _mean_over_last_axis(terms: Callable, y_true, y_pred, scratch: int = 0):
+class Terms(NamedTuple):
+    """An elementwise loss for the block drivers: ``compute(t, p, out, *scratch)`` writes the loss
+    of flat blocks ``t``, ``p`` into ``out``, using ``scratch`` buffers of the block's length."""
+
+    compute: Callable
+    scratch: int = 0
+
+
+def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
+    """Register the decorated ``terms(**options) -> Terms`` as the NumPy kernels of ``loss``: its
+    value kernel (per-sample means over the last axis, :func:`_mean_over_last_axis`) and its
+    objective (the weighted sum of those means, block by block, never writing them:
+    :func:`_elementwise_sum`). Both run the same :class:`Terms`."""
+
+    def register(terms: Callable) -> Callable:
+        @functools.wraps(terms)
+        def kernel(y_true, y_pred, **options):
+            return _mean_over_last_axis(terms(**options), y_true, y_pred)
+
+        def objective(y_true, y_pred, weights, gather, **options):
+            return _elementwise_sum(terms(**options), y_true, y_pred, weights, gather)
+
+        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback)(kernel)
+
+    return register
+
+
+def _mean_over_last_axis(terms: Terms, y_true, y_pred):
     """Per-sample values ``mean(terms, axis=-1)`` of an elementwise loss.
 
-    ``terms(t, p, out, *buffers)`` computes the loss of flat blocks ``t``, ``p`` into ``out``,
-    using ``scratch`` buffers of the same length. With a last axis of 1 the terms go straight
-    into the result; otherwise each block's rows are summed, then divided by the width (the
-    generic kernel's ``xp.mean``: a sum, then a division).
+    With a last axis of 1 the terms go straight into the result; otherwise each block's rows are
+    summed, then divided by the width (the generic kernel's ``xp.mean``: a sum, then a division).
     """
     width = y_pred.shape[-1]
     t, p = np.ascontiguousarray(y_true).reshape(-1, width), np.ascontiguousarray(y_pred).reshape(-1, width)
     rows = p.shape[0]
     out = np.empty(rows, y_pred.dtype)
     step = max(1, BLOCK // width)
-    size = min(rows, step) * width
-    buffers = [np.empty(size, y_pred.dtype) for _ in range(scratch + (width > 1))]
     ones = np.ones(width, y_pred.dtype) if 1 < width < SHORT_ROW else None
-    for start in range(0, rows, step):
-        stop = min(start + step, rows)
-        n = (stop - start) * width
-        views = [b[:n] for b in buffers]
-        values = out[start:stop] if width == 1 else views.pop()
-        terms(t[start:stop].reshape(-1), p[start:stop].reshape(-1), values, *views)
-        if width > 1:
-            _row_sums(values.reshape(-1, width), ones, out[start:stop])
+
+    def work(first: int, last: int) -> None:
+        buffers = _buffers(min(last - first, step) * width, terms.scratch + (width > 1), y_pred.dtype)
+        for start in range(first, last, step):
+            stop = min(start + step, last)
+            views = [b[: (stop - start) * width] for b in buffers]
+            values = out[start:stop] if width == 1 else views.pop()
+            terms.compute(t[start:stop].reshape(-1), p[start:stop].reshape(-1), values, *views)
+            if width > 1:
+                _row_sums(values.reshape(-1, width), ones, out[start:stop])
+
+    over_spans(rows, step, p.size, work)
     if width > 1:
         np.divide(out, width, out=out)
     return out.reshape(y_pred.shape[:-1])[()]  # a 0-d result is a scalar, as NumPy's mean gives
+
+
+def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
+    """``(sum(w * mean(terms, axis=-1)), extrema)`` without writing the per-sample values: each
+    block's terms go into a scratch buffer and are summed there (pairwise, in the input's dtype;
+    the blocks' sums add up in float64). ``weights``: one per sample, flat, or None. ``gather``:
+    each block's min and max of both arguments are taken while it is in the cache, for the value
+    checks (:func:`losskit.losses._prepare.check_extrema`); else ``extrema`` is empty."""
+    width = y_pred.shape[-1]
+    t, p = np.ascontiguousarray(y_true).reshape(-1), np.ascontiguousarray(y_pred).reshape(-1)
+    rows = p.size // width
+    step = max(1, BLOCK // width)
+
+    def work(first: int, last: int):
+        out, *scratch = _buffers(min(last - first, step) * width, terms.scratch + 1, y_pred.dtype)
+        total, extrema = 0.0, {"y_true": [], "y_pred": []} if gather else {}
+        for start in range(first, last, step):
+            stop = min(start + step, last)
+            n = (stop - start) * width
+            tb, pb, values = t[start * width : stop * width], p[start * width : stop * width], out[:n]
+            if gather:
+                extrema["y_true"].append((tb.min(), tb.max()))
+                extrema["y_pred"].append((pb.min(), pb.max()))
+            terms.compute(tb, pb, values, *(s[:n] for s in scratch))
+            if weights is None:
+                total += float(np.add.reduce(values))
+            else:
+                total += float(np.add.reduce(weights[start:stop] @ values.reshape(-1, width)))
+        return total, extrema
+
+    parts = over_spans(rows, step, p.size, work)
+    return math.fsum(total for total, _ in parts) / width, _extrema([extrema for _, extrema in parts])
+
+
+def _buffers(size: int, count: int, dtype) -> list[np.ndarray]:
+    return [np.empty(size, dtype) for _ in range(count)]
 
 
 def _row_sums(block, ones, out) -> None:
@@ -135,33 +253,49 @@ def _row_sums(block, ones, out) -> None:
         np.sum(block, axis=-1, out=out)
 
 
-@fast_kernel(losses.mean_squared_error, accepts=_same_shapes)
-def mean_squared_error(y_true, y_pred):
-    """``mean((y_pred - y_true)**2, axis=-1)``."""
+def _log1p(x, out, u, c) -> None:
+    """``out = log1p(x)`` for ``x`` in (-1, 1] (``out`` may be ``x``; ``u``, ``c``: scratch). In float32
+    through NumPy's vectorised ``log``, several times faster than its ``log1p``: ``log(u) + c / u``
+    with ``u = 1 + x`` rounded and ``c = x - (u - 1)`` its rounding error (exact), within a few ulp
+    (``x`` itself where ``u`` rounds to 1). float64's ``log`` is not vectorised: ``log1p`` there."""
+    if out.dtype != np.float32:
+        np.log1p(x, out=out)
+        return
+    np.add(x, 1.0, out=u)
+    np.subtract(u, 1.0, out=c)
+    np.subtract(x, c, out=c)
+    np.divide(c, u, out=c)
+    np.log(u, out=out)
+    np.add(out, c, out=out)
 
-    def terms(t, p, out):
+
+@elementwise(losses.mean_squared_error, accepts=_same_shapes)
+def mean_squared_error():
+    """``(y_pred - y_true)**2``."""
+
+    def compute(t, p, out):
         np.subtract(p, t, out=out)
         np.square(out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred)
+    return Terms(compute)
 
 
-@fast_kernel(losses.mean_absolute_error, accepts=_same_shapes)
-def mean_absolute_error(y_true, y_pred):
-    """``mean(|y_pred - y_true|, axis=-1)``."""
+@elementwise(losses.mean_absolute_error, accepts=_same_shapes)
+def mean_absolute_error():
+    """``|y_pred - y_true|``."""
 
-    def terms(t, p, out):
+    def compute(t, p, out):
         np.subtract(p, t, out=out)
         np.abs(out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred)
+    return Terms(compute)
 
 
-@fast_kernel(losses.huber, accepts=_same_shapes, nan_fallback=True)
-def huber(y_true, y_pred, *, delta=1.0):
-    """``mean(0.5 q**2 + delta (|e| - q))``, ``q = min(|e|, delta)``: the generic kernel's form."""
+@elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True)
+def huber(*, delta=1.0):
+    """``0.5 q**2 + delta (|e| - q)``, ``q = min(|e|, delta)``: the generic kernel's form."""
 
-    def terms(t, p, out, quadratic):
+    def compute(t, p, out, quadratic):
         np.subtract(p, t, out=out)
         np.abs(out, out=out)
         np.clip(out, 0.0, delta, out=quadratic)  # min(|e|, delta); clip is NumPy's fastest
@@ -171,29 +305,29 @@ def huber(y_true, y_pred, *, delta=1.0):
         np.multiply(quadratic, 0.5, out=quadratic)
         np.add(quadratic, out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=1)
+    return Terms(compute, scratch=1)
 
 
-@fast_kernel(losses.log_cosh, accepts=_same_shapes)
-def log_cosh(y_true, y_pred):
+@elementwise(losses.log_cosh, accepts=_same_shapes)
+def log_cosh():
     """``log(cosh(e))`` with ``_array.log_cosh``'s two branches: ``|e| + log1p(exp(-2|e|)) - log 2``
     for ``|e| >= 1`` (the softplus without ``np.logaddexp``) and, accurate near 0 where that
     one cancels, ``-log1p(-tanh(e)**2) / 2`` for ``|e| < 1`` (NumPy's ``tanh`` is vectorised,
     its ``sinh`` is not)."""
 
-    def terms(t, p, out, size, far, near_weight):
+    def compute(t, p, out, size, far, near_weight, spare):
         np.subtract(p, t, out=out)
         np.abs(out, out=size)
         np.multiply(size, -2.0, out=far)
         np.exp(far, out=far)
-        np.log1p(far, out=far)
+        _log1p(far, far, near_weight, spare)
         np.add(size, far, out=far)
         np.subtract(far, LOG2, out=far)
         np.clip(out, -1.0, 1.0, out=out)  # unchanged where |e| < 1; finite everywhere
         np.tanh(out, out=out)
         np.square(out, out=out)
         np.negative(out, out=out)
-        np.log1p(out, out=out)
+        _log1p(out, out, near_weight, spare)
         np.multiply(out, -0.5, out=out)
         # near where |e| < 1, else far: weights 0 and 1 give each branch exactly (both are finite),
         # and cost less than a masked copy
@@ -203,14 +337,14 @@ def log_cosh(y_true, y_pred):
         np.multiply(far, near_weight, out=far)
         np.add(out, far, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=3)
+    return Terms(compute, scratch=4)
 
 
-@fast_kernel(losses.poisson, accepts=_same_shapes, nan_fallback=True)
-def poisson(y_true, y_pred, *, log_input=False):
-    """``mean(y_pred - y_true log(y_pred + 1e-7))``; log-rates: ``mean(exp(y_pred) - y_true y_pred)``."""
+@elementwise(losses.poisson, accepts=_same_shapes, nan_fallback=True)
+def poisson(*, log_input=False):
+    """``y_pred - y_true log(y_pred + 1e-7)``; log-rates: ``exp(y_pred) - y_true y_pred``."""
 
-    def terms(t, p, out, product):
+    def compute(t, p, out, product):
         if log_input:
             np.exp(p, out=out)
             np.multiply(t, p, out=product)
@@ -221,16 +355,16 @@ def poisson(y_true, y_pred, *, log_input=False):
             np.multiply(t, product, out=product)
             np.subtract(p, product, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=1)
+    return Terms(compute, scratch=1)
 
 
-@fast_kernel(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
-def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
-    """``mean(y w_1 (-log p) + (1 - y) w_0 (-log(1 - p)))`` with the generic kernel's smoothing,
+@elementwise(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
+def binary_crossentropy(*, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
+    """``y w_1 (-log p) + (1 - y) w_0 (-log(1 - p))`` with the generic kernel's smoothing,
     clipping and weights; from logits ``-log p = softplus(-x)`` and ``-log(1 - p) = softplus(x)``."""
-    w = None if class_weight is None else _weights(class_weight, y_pred.dtype)
+    w = None if class_weight is None else [float(v) for v in class_weight]
 
-    def terms(t, x, out, smoothed, a, b):
+    def compute(t, x, out, smoothed, a, b, spare):
         y = t
         if label_smoothing:
             y = np.multiply(t, 1.0 - label_smoothing, out=smoothed)
@@ -239,7 +373,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
             np.abs(x, out=a)  # a = log1p(exp(-|x|)), the common part of both softplus terms
             np.negative(a, out=a)
             np.exp(a, out=a)
-            np.log1p(a, out=a)
+            _log1p(a, a, b, out)
             if w is None:  # y softplus(-x) + (1 - y) softplus(x) = x (step(x) - y) + a
                 np.greater_equal(x, 0.0, out=b)
                 np.subtract(b, y, out=b)
@@ -256,7 +390,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
             np.log(a, out=b)
             np.negative(b, out=b)
             np.negative(a, out=out)
-            np.log1p(out, out=out)
+            _log1p(out, out, a, spare)
             np.negative(out, out=out)
         if w is not None:
             np.multiply(b, w[1], out=b)
@@ -266,7 +400,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
         np.multiply(out, a, out=out)
         np.add(b, out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=3)
+    return Terms(compute, scratch=4)
 
 
 # ----------------------------------------------------------------------------- losses over classes
@@ -447,3 +581,60 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore
     if valid is not None:
         np.copyto(out, 0.0, where=~valid)
     return out.reshape(y_pred.shape[:-1])[()]
+
+
+# ----------------------------------------------------------------------------- the Loss object's path
+#: Inputs of fewer elements than this take ``Loss.reference_call`` (per-sample values, then the
+#: reduction): a small call is all Python overhead, which this path would only add to.
+OBJECTIVE_MIN = 1 << 14
+
+
+def plan(loss) -> Callable | None:
+    """The per-call path of ``loss`` (a :class:`~losskit.core.Loss`) for NumPy arrays, or None where
+    it has none: ``call(y_true, y_pred, sample_weight) -> objective`` (0-d), or None to hand the
+    call to ``loss.reference_call``. For large inputs of a loss whose NumPy kernel has an
+    ``objective``, it reduces block by block (the per-sample values are never written) with the
+    value checks made from the extrema the blocks gather as they go; the reduction, weights and
+    dtypes are :func:`losskit.core.reduce_values`'."""
+    spec = loss.spec
+    fast = spec.kernels.get("numpy") if spec is not None and spec.native else None
+    if fast is None or fast.objective is None or loss.reduction == "none" or not fast.option_names.issuperset(loss.options):
+        return None
+    from ..core import align_weights  # (core imports this package)
+
+    options, reduction, name = dict(loss.options), loss.reduction, loss.name
+    deferred = frozenset({"y_pred"} if spec.layout is Layout.LABELS else {"y_true", "y_pred"})
+
+    def call(y_true, y_pred, sample_weight):
+        if type(y_pred) is not np.ndarray or y_pred.size < OBJECTIVE_MIN:
+            return None
+        half = result_dtype(y_true, y_pred)
+        xp, t, p, opts = prepare(spec, y_true, y_pred, options, xp=_XP, defer=deferred)
+        if spec.dtype_bounded:
+            opts = spec.bounded(opts, p, xp)
+        if not fast.covers(t, p, opts) or (spec.mask is not None and spec.mask(t, xp=xp, **opts) is not None):
+            return None  # (the reference call makes the deferred checks)
+        shape = p.shape[:-1]  # the per-sample values'
+        weights = None
+        if sample_weight is not None:
+            like = np.broadcast_to(np.zeros((), p.dtype), shape)
+            weights = align_weights(name, _array.asarray(sample_weight, xp, like=like), like, xp)
+            weights = np.broadcast_to(weights, shape).reshape(-1)
+        total, extrema = fast.objective(t, p, weights, value_checks_enabled(), **opts)
+        check_extrema(spec, t, p, opts, xp, deferred, extrema)
+        if fast.nan_fallback and math.isnan(total):
+            return None  # an overflow edge the kernel leaves to the value kernel
+        objective = np.asarray(_reduce(total, weights, math.prod(shape), reduction), p.dtype)
+        return objective if half is None else objective.astype(half)
+
+    return call
+
+
+def _reduce(total: float, weights, count: int, reduction: str) -> float:
+    """``reduce_values``' objective from ``total = sum(w * values)`` over ``count`` values."""
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and weights is not None:
+        denominator = float(np.add.reduce(weights))
+        return total / denominator if denominator else 0.0
+    return total / count
