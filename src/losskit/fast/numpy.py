@@ -3,7 +3,7 @@
 Each kernel computes what the generic kernel of the same name in :mod:`losskit.losses` computes
 (that kernel is the reference; ``tests/test_fast_numpy.py`` compares the two), for float32 or
 float64 ``np.ndarray`` inputs already prepared by ``losses._prepare.prepare`` (class axis last,
-equal shapes or integer labels). Each registers on its loss's record (:func:`fast_kernel`); for
+equal shapes or integer labels). Each registers on its loss's record (:func:`elementwise`, :func:`class_loss`); for
 anything it does not cover, the generic kernel runs. Where the speed comes from:
 
 - Blocks of about :data:`BLOCK` elements: a loss's several passes run over one block while it
@@ -23,7 +23,10 @@ anything it does not cover, the generic kernel runs. Where the speed comes from:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -34,8 +37,7 @@ import numpy as np
 from .. import _array, losses
 from .._array import EPSILON, LOG2
 from .._config import value_checks_enabled
-from ..losses._domain import Layout
-from ..losses._prepare import check_extrema, prepare, result_dtype
+from ..losses._prepare import check_extrema, deferrable, prepare, result_dtype
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
 BLOCK = 65536
@@ -47,16 +49,6 @@ SHORT_ROW = 64
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _XP = _array.numpy_namespace()
-
-
-def fast_kernel(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
-    """Register the decorated function as the NumPy kernel of ``loss`` (a catalog function) on its
-    record. It runs for float32/float64 ``np.ndarray`` inputs, not empty, with the class axis
-    last, whose prepared arrays and options ``accepts(y_true, y_pred, options)`` covers;
-    ``nan_fallback``: a NaN in its result (an overflow edge it leaves unguarded) sends the call to
-    the value kernel."""
-
-    return loss.fast("numpy", accepts=numpy_arrays(accepts), nan_fallback=nan_fallback)
 
 
 def numpy_arrays(accepts: Callable) -> Callable:
@@ -120,6 +112,8 @@ THREADS = _threads()
 #: Inputs of fewer elements than this run on the calling thread: below it, handing spans to the
 #: pool costs more than the second core gives back.
 PARALLEL_MIN = 1 << 18
+#: The most blocks in one span of a threaded input.
+SPAN_BLOCKS = 16
 _POOL: list[ThreadPoolExecutor] = []
 
 
@@ -130,17 +124,32 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def over_spans(rows: int, step: int, elements: int, work: Callable[[int, int], Any]) -> list:
-    """``[work(start, stop), ...]`` over spans of ``rows`` that together cover them in order, each
-    a whole number of blocks of ``step`` rows (the last one ragged): one span on the calling thread
-    for inputs under :data:`PARALLEL_MIN` ``elements``, else one span per thread of the pool.
-    ``work`` allocates its own buffers and returns what its span contributes."""
+    """``[work(start, stop), ...]`` over consecutive spans of ``rows``, in order, each a whole number
+    of blocks of ``step`` rows (the last one ragged); ``work`` allocates its own buffers and returns
+    what its span contributes. Inputs under :data:`PARALLEL_MIN` ``elements`` are one span on the
+    calling thread. Larger ones are cut into spans of at most :data:`SPAN_BLOCKS` blocks (and at
+    least two per thread), which the calling thread and the pool's take in turn: a thread that
+    another process slows down takes fewer spans, rather than holding up the call."""
     blocks = -(-rows // step)
-    threads = min(THREADS, blocks) if elements >= PARALLEL_MIN else 1
-    if threads <= 1:
+    if elements < PARALLEL_MIN or THREADS < 2 or blocks < 2:
         return [work(0, rows)]
-    per = -(-blocks // threads) * step
+    per = step * max(1, min(SPAN_BLOCKS, blocks // (2 * THREADS)))
     spans = [(start, min(start + per, rows)) for start in range(0, rows, per)]
-    return list(_pool().map(lambda span: work(*span), spans))
+    results: list = [None] * len(spans)
+    turns = itertools.count()
+
+    def drain() -> None:
+        for i in iter(turns.__next__, None):  # (next() on a count is atomic under the GIL)
+            if i >= len(spans):
+                return
+            results[i] = work(*spans[i])
+
+    # each helper runs in a copy of the caller's context: NumPy's error state (np.errstate) is in it
+    helpers = [_pool().submit(contextvars.copy_context().run, drain) for _ in range(min(THREADS, len(spans)) - 1)]
+    drain()
+    for helper in helpers:
+        helper.result()
+    return results
 
 
 def _extrema(parts: list[dict[str, list]]) -> dict[str, tuple]:
@@ -222,6 +231,10 @@ def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
     step = max(1, BLOCK // width)
 
     def work(first: int, last: int):
+        with _unchecked(gather):
+            return blocks(first, last)
+
+    def blocks(first: int, last: int):
         out, *scratch = _buffers(min(last - first, step) * width, terms.scratch + 1, y_pred.dtype)
         total, extrema = 0.0, {"y_true": [], "y_pred": []} if gather else {}
         for start in range(first, last, step):
@@ -240,6 +253,13 @@ def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
 
     parts = over_spans(rows, step, p.size, work)
     return math.fsum(total for total, _ in parts) / width, _extrema([extrema for _, extrema in parts])
+
+
+def _unchecked(gather: bool):
+    """Where the value checks come after the pass (``gather``), out-of-domain inputs must not warn
+    before the check raises: invalid-value and divide warnings are silenced (a NaN result with
+    inputs that pass goes to the reference call, which warns as it would)."""
+    return np.errstate(invalid="ignore", divide="ignore") if gather else contextlib.nullcontext()
 
 
 def _buffers(size: int, count: int, dtype) -> list[np.ndarray]:
@@ -419,9 +439,25 @@ class _ClassBlocks:
         self.axis = 0 if self.transposed else 1
         self.step = max(1, BLOCK // classes)
 
-    def __iter__(self):
-        for start in range(0, self.rows, self.step):
-            yield start, min(start + self.step, self.rows)
+    def run(self, block: Callable, buffers: int, arrays: dict[str, np.ndarray], gather: bool) -> dict[str, tuple]:
+        """``block(start, stop, buffers)`` for every block of rows, the blocks spread over the
+        threads (:func:`over_spans`; each span with its own ``buffers`` buffers), overflow and
+        invalid-value warnings silenced (they only fail the exactness checks). ``gather``: each
+        block's min and max of each of ``arrays`` (``{arg: (rows, classes)}``) are taken first,
+        for the value checks; returns them per argument (else ``{}``)."""
+
+        def work(first: int, last: int) -> dict[str, list]:
+            own = [self.buffer() for _ in range(buffers)]
+            extrema: dict[str, list] = {arg: [] for arg in arrays} if gather else {}
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(first, last, self.step):
+                    stop = min(start + self.step, last)
+                    for arg, pairs in extrema.items():
+                        pairs.append((arrays[arg][start:stop].min(), arrays[arg][start:stop].max()))
+                    block(start, stop, own)
+            return extrema
+
+        return _extrema(over_spans(self.rows, self.step, self.rows * self.classes, work))
 
     def buffer(self) -> np.ndarray:
         return np.empty(min(self.rows, self.step) * self.classes, self.dtype)
@@ -477,8 +513,28 @@ def _row_totals(rows, ones):
     return total
 
 
-@fast_kernel(losses.categorical_crossentropy, accepts=_same_shapes_and_class_weights(None))
-def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
+def class_loss(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+    """Register the decorated ``f(y_true, y_pred, gather, **options) -> (values, extrema)`` (its
+    per-sample values and, with ``gather``, the extrema its blocks saw: :meth:`_ClassBlocks.run`)
+    as the NumPy value kernel of ``loss`` and, summed, as its objective."""
+
+    def register(compute: Callable) -> Callable:
+        @functools.wraps(compute)
+        def kernel(y_true, y_pred, **options):
+            return compute(y_true, y_pred, False, **options)[0]
+
+        def objective(y_true, y_pred, weights, gather, **options):
+            values, extrema = compute(y_true, y_pred, gather, **options)
+            flat = np.reshape(values, -1)
+            return float(np.add.reduce(flat) if weights is None else np.dot(weights, flat)), extrema
+
+        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective)(kernel)
+
+    return register
+
+
+@class_loss(losses.categorical_crossentropy, accepts=_same_shapes_and_class_weights(None))
+def categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """``-sum(w y log p)`` over classes with the generic kernel's ``log p`` (log-softmax of logits,
     or rows rescaled to sum 1 and clipped) and its mask (0 where the target is 0).
 
@@ -494,22 +550,24 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     weights = np.ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
     ones = np.ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
-    target_buffer, log_p_buffer, scratch = blocks.buffer(), blocks.buffer(), blocks.buffer()
-    with np.errstate(over="ignore", invalid="ignore"):  # both only fail the exactness checks
-        for start, stop in blocks:
-            k, rows, values = stop - start, x[start:stop], out[start:stop]
-            if from_logits:
-                y = _smoothed(t[start:stop], label_smoothing, classes, blocks.rows_view(target_buffer, k))
-                lse = np.empty(k, dtype)
-                if _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, lse):
-                    np.matmul(y, weights, out=values)
-                    np.multiply(values, lse, out=values)
-                    products = np.multiply(y, rows, out=blocks.rows_view(scratch, k))
-                    np.subtract(values, products @ weights, out=values)
-                    if not np.isnan(values).any():
-                        continue
-            _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, (target_buffer, log_p_buffer, scratch), values)
-    return out.reshape(y_pred.shape[:-1])[()]
+
+    def block(start, stop, buffers):
+        target_buffer, _, scratch = buffers
+        k, rows, values = stop - start, x[start:stop], out[start:stop]
+        if from_logits:
+            y = _smoothed(t[start:stop], label_smoothing, classes, blocks.rows_view(target_buffer, k))
+            lse = np.empty(k, dtype)
+            if _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, lse):
+                np.matmul(y, weights, out=values)
+                np.multiply(values, lse, out=values)
+                products = np.multiply(y, rows, out=blocks.rows_view(scratch, k))
+                np.subtract(values, products @ weights, out=values)
+                if not np.isnan(values).any():
+                    return
+        _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, buffers, values)
+
+    extrema = blocks.run(block, 3, {"y_true": t, "y_pred": x}, gather)
+    return out.reshape(y_pred.shape[:-1])[()], extrema
 
 
 def _generic_crossentropy_block(blocks: _ClassBlocks, targets, rows, from_logits, label_smoothing, weights, ones, buffers, out) -> None:
@@ -543,8 +601,8 @@ def _smoothed(y, label_smoothing: float, classes: int, out):
     return out
 
 
-@fast_kernel(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
-def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
+@class_loss(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
+def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
     """``-w[y] log p[y]``: logsumexp minus the label's logit, or ``-log`` of the label's rescaled,
     clipped probability; 0 where the label is ``ignore_class`` or outside ``[0, C)`` (the generic
     kernel's one-hot row is then all zeros: only reachable with value checks off)."""
@@ -562,25 +620,27 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
     ones = np.ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
-    buffer, scratch = blocks.buffer(), blocks.buffer()
-    with np.errstate(over="ignore"):  # an overflow only fails the exactness check
-        for start, stop in blocks:
-            k, rows, values = stop - start, x[start:stop], out[start:stop]
-            if not from_logits:
-                np.divide(picked[start:stop], _row_totals(rows, ones), out=values)
-                np.clip(values, EPSILON, 1.0 - EPSILON, out=values)
-                np.log(values, out=values)
-                np.negative(values, out=values)
-            elif not _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, values):
-                block = blocks.load(buffer, rows)
-                _logsumexp(block, scratch[: block.size].reshape(block.shape), blocks, values)
+
+    def block(start, stop, buffers):
+        buffer, scratch = buffers
+        k, rows, values = stop - start, x[start:stop], out[start:stop]
+        if not from_logits:
+            np.divide(picked[start:stop], _row_totals(rows, ones), out=values)
+            np.clip(values, EPSILON, 1.0 - EPSILON, out=values)
+            np.log(values, out=values)
+            np.negative(values, out=values)
+        elif not _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, values):
+            loaded = blocks.load(buffer, rows)
+            _logsumexp(loaded, scratch[: loaded.size].reshape(loaded.shape), blocks, values)
+
+    extrema = blocks.run(block, 2, {"y_pred": x}, gather)
     if from_logits:
         np.subtract(out, picked, out=out)
     if class_weight is not None:
         np.multiply(out, _weights(class_weight, dtype)[labels], out=out)
     if valid is not None:
         np.copyto(out, 0.0, where=~valid)
-    return out.reshape(y_pred.shape[:-1])[()]
+    return out.reshape(y_pred.shape[:-1])[()], extrema
 
 
 # ----------------------------------------------------------------------------- the Loss object's path
@@ -603,7 +663,7 @@ def plan(loss) -> Callable | None:
     from ..core import align_weights  # (core imports this package)
 
     options, reduction, name = dict(loss.options), loss.reduction, loss.name
-    deferred = frozenset({"y_pred"} if spec.layout is Layout.LABELS else {"y_true", "y_pred"})
+    deferred = deferrable(spec)
 
     def call(y_true, y_pred, sample_weight):
         if type(y_pred) is not np.ndarray or y_pred.size < OBJECTIVE_MIN:
@@ -622,8 +682,8 @@ def plan(loss) -> Callable | None:
             weights = np.broadcast_to(weights, shape).reshape(-1)
         total, extrema = fast.objective(t, p, weights, value_checks_enabled(), **opts)
         check_extrema(spec, t, p, opts, xp, deferred, extrema)
-        if fast.nan_fallback and math.isnan(total):
-            return None  # an overflow edge the kernel leaves to the value kernel
+        if math.isnan(total):
+            return None  # the reference call decides (an edge a kernel leaves to the value kernel, NaN input)
         objective = np.asarray(_reduce(total, weights, math.prod(shape), reduction), p.dtype)
         return objective if half is None else objective.astype(half)
 

@@ -258,6 +258,12 @@ def _check_y_pred(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp) -> N
         _check_domain(spec, "y_pred", y_pred, spec.y_pred_domain(opts), xp)
 
 
+def deferrable(spec: LossSpec) -> frozenset[str]:
+    """The arguments whose value checks a kernel may make from extrema it gathers: both, or
+    ``y_pred`` alone where ``y_true`` holds labels (checked before their cast to integers)."""
+    return frozenset({"y_pred"} if spec.layout is Layout.LABELS else {"y_true", "y_pred"})
+
+
 def check_extrema(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp, deferred: frozenset[str], extrema: dict[str, tuple]) -> None:
     """The value checks :func:`prepare` deferred (``deferred``), made from each argument's
     ``(min, max)`` that a kernel gathered as it went (``extrema``; a NaN makes them NaN): an
