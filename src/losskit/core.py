@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from . import _array, derivatives, fast
 from .losses._link import IDENTITY, Link
-from .losses._prepare import prepare, result_dtype
+from .losses._prepare import align_weights, prepare, result_dtype
 from .losses._spec import LossInfo, LossSpec
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
@@ -243,24 +243,6 @@ def _divide_no_nan(numerator, denominator, xp):
     """numerator / denominator, and 0 where the denominator is 0."""
     zero = denominator == 0
     return xp.where(zero, xp.zeros_like(numerator), numerator / xp.where(zero, xp.ones_like(denominator), denominator))
-
-
-def align_weights(name: str, weights, values, xp):
-    """``weights`` in ``values``' dtype, with trailing axes added (or unit ones dropped) so that
-    they broadcast against ``values``; any other shape is an error, never a silent broadcast."""
-    if weights.dtype != values.dtype:
-        weights = xp.astype(weights, values.dtype)
-    while weights.ndim > values.ndim and weights.shape[-1] == 1:
-        weights = xp.squeeze(weights, axis=-1)
-    while 0 < weights.ndim < values.ndim:
-        weights = weights[..., None]
-    fits = weights.ndim <= values.ndim and all(w in (1, v) for w, v in zip(weights.shape[::-1], values.shape[::-1]))
-    if not fits:
-        raise ValueError(
-            f"{name}: `sample_weight` must have one weight per sample, shape {tuple(values.shape)} "
-            f"or a prefix of it; got {tuple(weights.shape)}"
-        )
-    return weights
 
 
 def _check_reduction(name: str, reduction: str | None) -> str:

@@ -7,7 +7,15 @@ equal shapes or integer labels). Each registers on its loss's record (:func:`ele
 anything it does not cover, the generic kernel runs. Where the speed comes from:
 
 - Blocks of about :data:`BLOCK` elements: a loss's several passes run over one block while it
-  is in the cache, through ufuncs writing into buffers allocated once per call (``out=``).
+  is in the cache, through ufuncs writing into buffers allocated once per span (``out=``). One
+  driver per kind of loss serves every loss of that kind: elementwise losses declare their terms
+  (:func:`elementwise`), losses over classes their block (:func:`class_loss`).
+- The objective without per-sample values: ``Loss(y_true, y_pred)`` on large NumPy inputs
+  (:func:`plan`) sums each block's terms where they are (weighted by a dot product), and takes the
+  value checks from each block's min and max, gathered while the block is in the cache, instead
+  of passes of their own (:func:`~losskit.losses._prepare.check_extrema`).
+- Threads: large inputs are cut into spans of blocks that the calling thread and a pool take in
+  turn (:func:`over_spans`); NumPy's ufuncs release the GIL.
 - Exact formulas that are cheaper in NumPy. ``np.logaddexp`` is ten times slower than
   ``softplus(x) = max(x, 0) + log1p(exp(-|x|))``, so binary crossentropy from logits is
   ``x (step(x) - y) + log1p(exp(-|x|))``: two non-negative terms, one pass of each function,
@@ -18,6 +26,8 @@ anything it does not cover, the generic kernel runs. Where the speed comes from:
   that matters); other blocks (huge logits) are transposed so that the row max and sums run as
   elementwise operations along rows. Sparse labels gather their class's value instead of
   building a one-hot matrix.
+- float32 ``log1p`` through the vectorised ``log`` (:func:`_log1p`): NumPy's own ``log1p`` is
+  scalar code, several times slower.
 - Python float constants only: NumPy 2 treats them as weak, so float32 stays float32.
 """
 
@@ -37,7 +47,7 @@ import numpy as np
 from .. import _array, losses
 from .._array import EPSILON, LOG2
 from .._config import value_checks_enabled
-from ..losses._prepare import check_extrema, deferrable, prepare, result_dtype
+from ..losses._prepare import align_weights, check_extrema, deferrable, prepare, result_dtype
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
 BLOCK = 65536
@@ -660,8 +670,6 @@ def plan(loss) -> Callable | None:
     fast = spec.kernels.get("numpy") if spec is not None and spec.native else None
     if fast is None or fast.objective is None or loss.reduction == "none" or not fast.option_names.issuperset(loss.options):
         return None
-    from ..core import align_weights  # (core imports this package)
-
     options, reduction, name = dict(loss.options), loss.reduction, loss.name
     deferred = deferrable(spec)
 

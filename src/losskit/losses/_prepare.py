@@ -237,6 +237,24 @@ def _mean_variance_shapes(spec: LossSpec, y_true, y_pred, xp):
     return y_true, y_pred
 
 
+def align_weights(name: str, weights, values, xp):
+    """``weights`` in ``values``' dtype, with trailing axes added (or unit ones dropped) so that
+    they broadcast against ``values``; any other shape is an error, never a silent broadcast."""
+    if weights.dtype != values.dtype:
+        weights = xp.astype(weights, values.dtype)
+    while weights.ndim > values.ndim and weights.shape[-1] == 1:
+        weights = xp.squeeze(weights, axis=-1)
+    while 0 < weights.ndim < values.ndim:
+        weights = weights[..., None]
+    fits = weights.ndim <= values.ndim and all(w in (1, v) for w, v in zip(weights.shape[::-1], values.shape[::-1]))
+    if not fits:
+        raise ValueError(
+            f"{name}: `sample_weight` must have one weight per sample, shape {tuple(values.shape)} "
+            f"or a prefix of it; got {tuple(weights.shape)}"
+        )
+    return weights
+
+
 # ----------------------------------------------------------------------------- value checks
 def _check_values(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp, skip: frozenset[str] = frozenset()) -> None:
     if "y_pred" not in skip:
