@@ -52,8 +52,9 @@ def unweighted(loss, y_true, y_pred, *, surrogate: bool = False) -> Unweighted:
 
 def _analytic(spec, options, y_true, y_pred, surrogate):
     shape = _array.shape(y_pred)
-    # NumPy arrays: the value checks are left to the kernel's pass (from the extrema it gathers)
-    deferred = deferrable(spec) if type(y_pred) is np.ndarray and value_checks_enabled() else frozenset()
+    # NumPy arrays and a kernel that gathers extrema: the value checks are left to its pass
+    fast = spec.derivative_kernels.get("numpy") if type(y_pred) is np.ndarray else None
+    deferred = deferrable(spec) if fast is not None and fast.gathers and value_checks_enabled() else frozenset()
     xp, y_true, y_pred, opts = prepare(spec, y_true, y_pred, options, defer=deferred)
     grad, hess = spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=surrogate, deferred=deferred, **opts)
     mask = spec.mask(y_true, xp=xp, **opts) if spec.mask is not None else None

@@ -57,6 +57,9 @@ SHORT_CLASS_AXIS = 32
 #: ones by NumPy's pairwise sum, which is as fast there and more accurate.
 SHORT_ROW = 64
 
+#: float32 blocks of fewer elements than this take NumPy's ``log1p`` (see :func:`_log1p`).
+LOG1P_MIN = 512
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _XP = _array.numpy_namespace()
 
@@ -188,12 +191,20 @@ def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False
     :func:`_elementwise_sum`). Both run the same :class:`Terms`."""
 
     def register(terms: Callable) -> Callable:
+        cached = functools.lru_cache(maxsize=64)(terms)  # a small call should not rebuild its terms
+
+        def build(options) -> Terms:
+            try:
+                return cached(**options)
+            except TypeError:  # an unhashable option value (class weights as a list)
+                return terms(**options)
+
         @functools.wraps(terms)
         def kernel(y_true, y_pred, **options):
-            return _mean_over_last_axis(terms(**options), y_true, y_pred)
+            return _mean_over_last_axis(build(options), y_true, y_pred)
 
         def objective(y_true, y_pred, weights, gather, **options):
-            return _elementwise_sum(terms(**options), y_true, y_pred, weights, gather)
+            return _elementwise_sum(build(options), y_true, y_pred, weights, gather)
 
         return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback)(kernel)
 
@@ -223,7 +234,10 @@ def _mean_over_last_axis(terms: Terms, y_true, y_pred):
             if width > 1:
                 _row_sums(values.reshape(-1, width), ones, out[start:stop])
 
-    over_spans(rows, step, p.size, work)
+    if rows <= step:
+        work(0, rows)  # one block (most small calls): no spans to hand out
+    else:
+        over_spans(rows, step, p.size, work)
     if width > 1:
         np.divide(out, width, out=out)
     return out.reshape(y_pred.shape[:-1])[()]  # a 0-d result is a scalar, as NumPy's mean gives
@@ -287,8 +301,9 @@ def _log1p(x, out, u, c) -> None:
     """``out = log1p(x)`` for ``x`` in (-1, 1] (``out`` may be ``x``; ``u``, ``c``: scratch). In float32
     through NumPy's vectorised ``log``, several times faster than its ``log1p``: ``log(u) + c / u``
     with ``u = 1 + x`` rounded and ``c = x - (u - 1)`` its rounding error (exact), within a few ulp
-    (``x`` itself where ``u`` rounds to 1). float64's ``log`` is not vectorised: ``log1p`` there."""
-    if out.dtype != np.float32:
+    (``x`` itself where ``u`` rounds to 1). float64's ``log`` is not vectorised: ``log1p`` there, and
+    on blocks under :data:`LOG1P_MIN` elements, where six ufunc calls cost more than they save."""
+    if out.dtype != np.float32 or out.size < LOG1P_MIN:
         np.log1p(x, out=out)
         return
     np.add(x, 1.0, out=u)
@@ -467,6 +482,10 @@ class _ClassBlocks:
                     block(start, stop, own)
             return extrema
 
+        if self.rows <= self.step and not gather:  # one block (most small calls): no spans, no extrema
+            with np.errstate(over="ignore", invalid="ignore"):
+                block(0, self.rows, [self.buffer() for _ in range(buffers)])
+            return {}
         return _extrema(over_spans(self.rows, self.step, self.rows * self.classes, work))
 
     def buffer(self) -> np.ndarray:
