@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import array_api_compat
-
 import numpy as np
 
 from . import _array

@@ -47,7 +47,13 @@ import numpy as np
 from .. import _array, losses
 from .._array import EPSILON, LOG2
 from .._config import value_checks_enabled
-from ..losses._prepare import align_weights, check_extrema, deferrable, prepare, result_dtype
+from ..losses._prepare import (
+    align_weights,
+    check_extrema,
+    deferrable,
+    prepare,
+    result_dtype,
+)
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
 BLOCK = 65536
