@@ -22,6 +22,7 @@ import dataclasses
 
 import losskit as lk
 from losskit import _array
+from formulas import REFERENCE
 from losskit._array import numpy_namespace
 from losskit.fast import numpy as fast_numpy
 from losskit.losses import CATALOG
@@ -583,3 +584,166 @@ def zlib_key(*key) -> int:
     import zlib
 
     return zlib.crc32(repr(key).encode())
+
+
+# ----------------------------------------------------------------------------- blockwise objectives
+# Loss(y_true, y_pred) on NumPy arrays reduces block by block (``fast_numpy.plan``): the per-sample
+# values are never written, the value checks come from each block's min and max, and large inputs
+# spread their blocks over threads. Here blocks are 64 elements, every input takes that path
+# (OBJECTIVE_MIN) on two threads (PARALLEL_MIN, THREADS), and sizes sit on and around the blocks.
+BLOCKWISE = 64
+SIZES = (1, BLOCKWISE - 1, BLOCKWISE, BLOCKWISE + 1, 5 * BLOCKWISE + 17)
+OBJECTIVE_CASES = [
+    ("mean_squared_error", {}), ("mean_absolute_error", {}), ("huber", {"delta": 0.7}), ("log_cosh", {}),
+    ("poisson", {}), ("poisson", {"log_input": True}),
+    ("binary_crossentropy", {"from_logits": True}), ("binary_crossentropy", {}),
+    ("binary_crossentropy", {"from_logits": True, "label_smoothing": 0.1, "class_weight": (0.3, 2.0)}),
+    ("categorical_crossentropy", {"from_logits": True}), ("sparse_categorical_crossentropy", {"from_logits": True}),
+    ("sparse_categorical_crossentropy", {"from_logits": True, "class_weight": (1.0, 2.0, 0.5, 1.0, 3.0)}),
+]  # fmt: skip
+
+
+@pytest.fixture
+def blockwise(monkeypatch):
+    """Tiny blocks, the blockwise path for every size, and two threads."""
+    for attribute, value in (("BLOCK", BLOCKWISE), ("OBJECTIVE_MIN", 1), ("PARALLEL_MIN", 1), ("THREADS", 2)):
+        monkeypatch.setattr(fast_numpy, attribute, value)
+
+
+def objective_inputs(name, rng, rows, width, dtype):
+    """Valid inputs of ``rows`` x ``width`` (5 classes for the class losses)."""
+    if name == "sparse_categorical_crossentropy":
+        return rng.integers(0, 5, rows), real(rng, (rows, 5), dtype, 3.0)
+    if name == "categorical_crossentropy":
+        return one_hot(rng.integers(0, 5, rows), 5, dtype), real(rng, (rows, 5), dtype, 3.0)
+    shape = (rows, width)
+    if name == "binary_crossentropy":
+        return (rng.random(shape) < 0.5).astype(dtype), real(rng, shape, dtype, 4.0)
+    if name == "poisson":
+        return rng.poisson(2.0, shape).astype(dtype), rng.uniform(0.2, 4.0, shape).astype(dtype)
+    return real(rng, shape, dtype, 2.0), real(rng, shape, dtype, 2.0)
+
+
+def expected_objective(name, options, y_true, y_pred, weights, reduction):
+    """The objective from the float64 formula (tests/formulas.py), reduced as Keras does."""
+    values = REFERENCE[name](y_true, y_pred, **options)
+    w = np.ones_like(values) if weights is None else np.asarray(weights, np.float64)
+    total = np.sum(values * w)
+    if reduction == "sum":
+        return total
+    return total / (np.sum(w) if reduction == "mean_with_sample_weight" else values.size)
+
+
+def probabilities_for(name, options, y_pred):
+    """``y_pred`` as the loss reads it: probabilities for binary crossentropy without logits."""
+    if name == "binary_crossentropy" and not options.get("from_logits"):
+        return (1 / (1 + np.exp(-y_pred.astype(np.float64)))).astype(y_pred.dtype)
+    return y_pred
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", SIZES)
+@pytest.mark.parametrize(("name", "options"), OBJECTIVE_CASES, ids=[f"{n}-{o}" for n, o in OBJECTIVE_CASES])
+def test_blockwise_objective_equals_the_float64_formula(name, options, rows, dtype, blockwise, monkeypatch):
+    rng = np.random.default_rng(zlib_key(name, options, rows))
+    ran = []
+    registered = lk.get(name).spec.kernels["numpy"]
+    counted = dataclasses.replace(registered, objective=lambda *a, **k: ran.append(1) or registered.objective(*a, **k))
+    monkeypatch.setitem(lk.get(name).spec.kernels, "numpy", counted)
+    for width in (1, 3) if name not in ("categorical_crossentropy", "sparse_categorical_crossentropy") else (None,):
+        y_true, y_pred = objective_inputs(name, rng, rows, width, dtype)
+        y_pred = probabilities_for(name, options, y_pred)
+        weights = rng.uniform(0.0, 2.0, rows).astype(dtype)
+        for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight"):
+            for w in (None, weights):
+                got = lk.get(name, reduction=reduction, **options)(y_true, y_pred, sample_weight=w)
+                expected = expected_objective(name, options, y_true, y_pred, w, reduction)
+                assert got.shape == () and got.dtype == np.dtype(dtype)
+                eps = np.finfo(dtype).eps
+                np.testing.assert_allclose(got, expected, rtol=64 * eps, atol=64 * eps * max(1.0, abs(float(expected))))
+    assert ran, "the blockwise objective did not run"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("name", "options", "argument", "bad"),
+    [("mean_squared_error", {}, "y_pred", np.nan), ("mean_squared_error", {}, "y_true", np.inf),
+     ("huber", {}, "y_pred", -np.inf), ("poisson", {}, "y_pred", -1.0), ("poisson", {}, "y_true", np.nan),
+     ("binary_crossentropy", {"from_logits": True}, "y_true", 1.5), ("binary_crossentropy", {}, "y_pred", 1.01),
+     ("log_cosh", {}, "y_true", np.nan), ("categorical_crossentropy", {"from_logits": True}, "y_pred", np.nan),
+     ("sparse_categorical_crossentropy", {"from_logits": True}, "y_pred", np.inf),
+     ("sparse_categorical_crossentropy", {"from_logits": True}, "y_true", 5)],
+    ids=str,
+)  # fmt: skip
+def test_blockwise_value_checks_raise_the_reference_error(name, options, argument, bad, dtype, blockwise):
+    """A bad value in the last block, past several threads' spans: the same ValueError, word for
+    word, as the reference call (per-sample values, then the reduction)."""
+    rng = np.random.default_rng(1)
+    y_true, y_pred = objective_inputs(name, rng, 5 * BLOCKWISE + 17, 1, dtype)
+    y_pred = probabilities_for(name, options, y_pred)
+    target = y_pred if argument == "y_pred" else y_true
+    target.reshape(-1)[-2] = bad
+    loss = lk.get(name, **options)
+    with pytest.raises(ValueError) as reference:
+        loss.reference_call(y_true, y_pred)
+    with pytest.raises(ValueError) as blockwise_error:
+        loss(y_true, y_pred)
+    assert str(blockwise_error.value) == str(reference.value)
+    with lk.value_checks(False), np.errstate(all="ignore"):  # unchecked: what the reference gives
+        if argument == "y_pred" or name != "sparse_categorical_crossentropy":
+            got, expected = loss(y_true, y_pred), loss.reference_call(y_true, y_pred)
+            np.testing.assert_allclose(got, expected, rtol=1e-5, equal_nan=True)
+
+
+def test_small_inputs_skip_the_blockwise_path():
+    """Under OBJECTIVE_MIN elements the call is the reference call (no thread, no extra Python)."""
+    plan = fast_numpy.plan(lk.get("mse"))
+    y = np.zeros((32, 1), np.float32)
+    assert plan(y, y, None) is None
+    assert fast_numpy.plan(lk.get("mse", reduction="none")) is None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("rows", SIZES)
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}], ids=str)
+def test_blockwise_logistic_derivatives_equal_the_float64_formula(options, rows, dtype, blockwise):
+    """The logistic gradient and Hessian (one exp, threaded blocks) against float64 formulas,
+    saturated logits included: a confident right answer keeps its tiny gradient."""
+    rng = np.random.default_rng(rows)
+    y = (rng.random((rows, 2)) < 0.5).astype(dtype)
+    x = real(rng, (rows, 2), dtype, 6.0)
+    x.reshape(-1)[:4] = [-1e4, 1e4, 40.0, -0.0][: x.size]
+    y.reshape(-1)[:4] = [0.0, 1.0, 1.0, 0.0][: y.size]
+    loss = lk.get("binary_crossentropy", from_logits=True, **options)
+    for surrogate in (False, True):
+        grad, hess = loss.gradient_hessian(y, x, surrogate=surrogate)
+        s = options.get("label_smoothing", 0.0)
+        y64, x64 = y.astype(np.float64) * (1 - s) + 0.5 * s, x.astype(np.float64)
+        p, q = 1 / (1 + np.exp(-x64)), 1 / (1 + np.exp(x64))
+        expected_grad, expected_hess = ((1 - y64) * p - y64 * q) / 2, p * q / 2
+        if surrogate:
+            expected_hess = np.maximum(expected_hess, 1e-16)
+        assert grad.dtype == hess.dtype == np.dtype(dtype) and grad.shape == x.shape
+        eps = np.finfo(dtype).eps
+        for got, expected in ((grad, expected_grad), (hess, expected_hess)):
+            np.testing.assert_allclose(got, expected, rtol=8 * eps, atol=4 * eps)
+        # exact in relative terms however small: the Hessian, and with 0/1 labels the gradient
+        for got, expected in ((hess, expected_hess),) + (((grad, expected_grad),) if not s else ()):
+            tiny = np.abs(expected) < 1e-3
+            np.testing.assert_allclose(got[tiny], expected[tiny], rtol=8 * eps, atol=np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("argument", ["y_true", "y_pred"])
+def test_blockwise_logistic_derivatives_check_values_in_their_pass(argument, blockwise, monkeypatch):
+    """gradient_hessian on NumPy defers the value checks to the kernel's pass; a NaN or a label of 2
+    in the last block gives the reference's error, word for word."""
+    rng = np.random.default_rng(2)
+    y = (rng.random((5 * BLOCKWISE + 3, 1)) < 0.5).astype(np.float32)
+    x = real(rng, y.shape, np.float32)
+    (x if argument == "y_pred" else y)[-1, 0] = np.nan if argument == "y_pred" else 2.0
+    loss = lk.get("binary_crossentropy", from_logits=True)
+    with pytest.raises(ValueError) as fused:
+        loss.gradient_hessian(y, x, surrogate=True)
+    with pytest.raises(ValueError) as reference:
+        loss.reference_call(y, x)
+    assert str(fused.value) == str(reference.value)

@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from . import _array, derivatives, fast
 from .losses._link import IDENTITY, Link
-from .losses._prepare import prepare, result_dtype
+from .losses._prepare import align_weights, prepare, result_dtype
 from .losses._spec import LossInfo, LossSpec
 
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
@@ -70,12 +70,13 @@ class Loss:
 
         float16 and bfloat16 inputs are computed in float32 and the result returned in their
         dtype (float32 under PyTorch autocast). Arrays of a library with a fast path (PyTorch:
-        :mod:`losskit.fast.torch`) go through it, resolved once per array type and Loss."""
+        :mod:`losskit.fast.torch`; NumPy's blockwise objective, :mod:`losskit.fast.numpy`) go
+        through it, resolved once per array type and Loss."""
         route = self._routes.get(type(y_pred))
         if route is None:
             route = self._routes[type(y_pred)] = fast.route(self, type(y_pred))
-        if sample_weight is None and route.call is not None:
-            objective = route.call(y_true, y_pred)
+        if route.call is not None and (sample_weight is None or route.weighted):
+            objective = route.call(y_true, y_pred, sample_weight) if route.weighted else route.call(y_true, y_pred)
             if objective is not None:
                 return objective
         return self.reference_call(y_true, y_pred, sample_weight, xp=route.xp if type(y_true) is type(y_pred) else None)
@@ -121,7 +122,7 @@ class Loss:
         d = derivatives.unweighted(self, y_true, y_pred, surrogate=surrogate)
         grad, hess = d.gradient, d.hessian
         if sample_weight is not None:
-            weights = _align_weights(self.name, _array.asarray(sample_weight, d.xp, like=d.per_sample), d.per_sample, d.xp)
+            weights = align_weights(self.name, _array.asarray(sample_weight, d.xp, like=d.per_sample), d.per_sample, d.xp)
             weights = d.xp.reshape(weights, tuple(weights.shape) + (1,) * (grad.ndim - weights.ndim))
             grad, hess = grad * weights, hess * weights
         if half is not None:
@@ -215,7 +216,7 @@ def reduce_values(values, sample_weight, mask, reduction: str, xp, *, name: str 
     """
     weights = None
     if sample_weight is not None:
-        weights = _align_weights(name, _array.asarray(sample_weight, xp, like=values), values, xp)
+        weights = align_weights(name, _array.asarray(sample_weight, xp, like=values), values, xp)
     if mask is not None:
         mask = xp.astype(mask, values.dtype)
         if reduction in ("sum_over_batch_size", "mean"):
@@ -242,24 +243,6 @@ def _divide_no_nan(numerator, denominator, xp):
     """numerator / denominator, and 0 where the denominator is 0."""
     zero = denominator == 0
     return xp.where(zero, xp.zeros_like(numerator), numerator / xp.where(zero, xp.ones_like(denominator), denominator))
-
-
-def _align_weights(name: str, weights, values, xp):
-    """``weights`` in ``values``' dtype, with trailing axes added (or unit ones dropped) so that
-    they broadcast against ``values``; any other shape is an error, never a silent broadcast."""
-    if weights.dtype != values.dtype:
-        weights = xp.astype(weights, values.dtype)
-    while weights.ndim > values.ndim and weights.shape[-1] == 1:
-        weights = xp.squeeze(weights, axis=-1)
-    while 0 < weights.ndim < values.ndim:
-        weights = weights[..., None]
-    fits = weights.ndim <= values.ndim and all(w in (1, v) for w, v in zip(weights.shape[::-1], values.shape[::-1]))
-    if not fits:
-        raise ValueError(
-            f"{name}: `sample_weight` must have one weight per sample, shape {tuple(values.shape)} "
-            f"or a prefix of it; got {tuple(weights.shape)}"
-        )
-    return weights
 
 
 def _check_reduction(name: str, reduction: str | None) -> str:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 import array_api_compat
+import numpy as np
 
 from . import _array
-from .losses._prepare import prepare, restorer
+from ._config import value_checks_enabled
+from .losses._prepare import deferrable, prepare, restorer
 from .losses._spec import HESSIAN_FLOOR
 
 __all__ = ["HESSIAN_FLOOR", "Unweighted", "unweighted"]
@@ -49,8 +51,11 @@ def unweighted(loss, y_true, y_pred, *, surrogate: bool = False) -> Unweighted:
 
 def _analytic(spec, options, y_true, y_pred, surrogate):
     shape = _array.shape(y_pred)
-    xp, y_true, y_pred, opts = prepare(spec, y_true, y_pred, options)
-    grad, hess = spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=surrogate, **opts)
+    # NumPy arrays and a kernel that gathers extrema: the value checks are left to its pass
+    fast = spec.derivative_kernels.get("numpy") if type(y_pred) is np.ndarray else None
+    deferred = deferrable(spec) if fast is not None and fast.gathers and value_checks_enabled() else frozenset()
+    xp, y_true, y_pred, opts = prepare(spec, y_true, y_pred, options, defer=deferred)
+    grad, hess = spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=surrogate, deferred=deferred, **opts)
     mask = spec.mask(y_true, xp=xp, **opts) if spec.mask is not None else None
     if mask is not None:  # masked samples leave the objective, as in the "sum" reduction
         keep = xp.astype(mask, grad.dtype)[..., None]

@@ -3,11 +3,19 @@
 Each kernel computes what the generic kernel of the same name in :mod:`losskit.losses` computes
 (that kernel is the reference; ``tests/test_fast_numpy.py`` compares the two), for float32 or
 float64 ``np.ndarray`` inputs already prepared by ``losses._prepare.prepare`` (class axis last,
-equal shapes or integer labels). Each registers on its loss's record (:func:`fast_kernel`); for
+equal shapes or integer labels). Each registers on its loss's record (:func:`elementwise`, :func:`class_loss`); for
 anything it does not cover, the generic kernel runs. Where the speed comes from:
 
 - Blocks of about :data:`BLOCK` elements: a loss's several passes run over one block while it
-  is in the cache, through ufuncs writing into buffers allocated once per call (``out=``).
+  is in the cache, through ufuncs writing into buffers allocated once per span (``out=``). One
+  driver per kind of loss serves every loss of that kind: elementwise losses declare their terms
+  (:func:`elementwise`), losses over classes their block (:func:`class_loss`).
+- The objective without per-sample values: ``Loss(y_true, y_pred)`` on large NumPy inputs
+  (:func:`plan`) sums each block's terms where they are (weighted by a dot product), and takes the
+  value checks from each block's min and max, gathered while the block is in the cache, instead
+  of passes of their own (:func:`~losskit.losses._prepare.check_extrema`).
+- Threads: large inputs are cut into spans of blocks that the calling thread and a pool take in
+  turn (:func:`over_spans`); NumPy's ufuncs release the GIL.
 - Exact formulas that are cheaper in NumPy. ``np.logaddexp`` is ten times slower than
   ``softplus(x) = max(x, 0) + log1p(exp(-|x|))``, so binary crossentropy from logits is
   ``x (step(x) - y) + log1p(exp(-|x|))``: two non-negative terms, one pass of each function,
@@ -18,17 +26,34 @@ anything it does not cover, the generic kernel runs. Where the speed comes from:
   that matters); other blocks (huge logits) are transposed so that the row max and sums run as
   elementwise operations along rows. Sparse labels gather their class's value instead of
   building a one-hot matrix.
+- float32 ``log1p`` through the vectorised ``log`` (:func:`_log1p`): NumPy's own ``log1p`` is
+  scalar code, several times slower.
 - Python float constants only: NumPy 2 treats them as weak, so float32 stays float32.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+import contextvars
+import functools
+import itertools
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .. import losses
+from .. import _array, losses
 from .._array import EPSILON, LOG2
+from .._config import value_checks_enabled
+from ..losses._prepare import (
+    align_weights,
+    check_extrema,
+    deferrable,
+    prepare,
+    result_dtype,
+)
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
 BLOCK = 65536
@@ -38,17 +63,11 @@ SHORT_CLASS_AXIS = 32
 #: ones by NumPy's pairwise sum, which is as fast there and more accurate.
 SHORT_ROW = 64
 
+#: float32 blocks of fewer elements than this take NumPy's ``log1p`` (see :func:`_log1p`).
+LOG1P_MIN = 512
+
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def fast_kernel(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
-    """Register the decorated function as the NumPy kernel of ``loss`` (a catalog function) on its
-    record. It runs for float32/float64 ``np.ndarray`` inputs, not empty, with the class axis
-    last, whose prepared arrays and options ``accepts(y_true, y_pred, options)`` covers;
-    ``nan_fallback``: a NaN in its result (an overflow edge it leaves unguarded) sends the call to
-    the value kernel."""
-
-    return loss.fast("numpy", accepts=numpy_arrays(accepts), nan_fallback=nan_fallback)
+_XP = _array.numpy_namespace()
 
 
 def numpy_arrays(accepts: Callable) -> Callable:
@@ -98,34 +117,183 @@ def _weights(class_weight, dtype) -> np.ndarray:
     return np.asarray([float(w) for w in class_weight], dtype=dtype)
 
 
+# ----------------------------------------------------------------------------- blocks and threads
+def _threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+#: Threads a large input's blocks are spread over (the CPUs this process may run on). NumPy's
+#: ufuncs and reductions release the GIL, so the threads' blocks run at once.
+THREADS = _threads()
+#: Inputs of fewer elements than this run on the calling thread: below it, handing spans to the
+#: pool costs more than the second core gives back.
+PARALLEL_MIN = 1 << 18
+#: The most blocks in one span of a threaded input.
+SPAN_BLOCKS = 16
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    if not _POOL:
+        _POOL.append(ThreadPoolExecutor(THREADS, thread_name_prefix="losskit"))
+    return _POOL[0]
+
+
+def over_spans(rows: int, step: int, elements: int, work: Callable[[int, int], Any]) -> list:
+    """``[work(start, stop), ...]`` over consecutive spans of ``rows``, in order, each a whole number
+    of blocks of ``step`` rows (the last one ragged); ``work`` allocates its own buffers and returns
+    what its span contributes. Inputs under :data:`PARALLEL_MIN` ``elements`` are one span on the
+    calling thread. Larger ones are cut into spans of at most :data:`SPAN_BLOCKS` blocks (and at
+    least two per thread), which the calling thread and the pool's take in turn: a thread that
+    another process slows down takes fewer spans, rather than holding up the call."""
+    blocks = -(-rows // step)
+    if elements < PARALLEL_MIN or THREADS < 2 or blocks < 2:
+        return [work(0, rows)]
+    per = step * max(1, min(SPAN_BLOCKS, blocks // (2 * THREADS)))
+    spans = [(start, min(start + per, rows)) for start in range(0, rows, per)]
+    results: list = [None] * len(spans)
+    turns = itertools.count()
+
+    def drain() -> None:
+        for i in iter(turns.__next__, None):  # (next() on a count is atomic under the GIL)
+            if i >= len(spans):
+                return
+            results[i] = work(*spans[i])
+
+    # each helper runs in a copy of the caller's context: NumPy's error state (np.errstate) is in it
+    helpers = [_pool().submit(contextvars.copy_context().run, drain) for _ in range(min(THREADS, len(spans)) - 1)]
+    drain()
+    for helper in helpers:
+        helper.result()
+    return results
+
+
+def _extrema(parts: list[dict[str, list]]) -> dict[str, tuple]:
+    """Each argument's ``(min, max)`` over the blocks' ``{arg: [(min, max), ...]}`` of every span
+    (NaN when any block held one)."""
+    joined: dict[str, list] = {}
+    for part in parts:
+        for arg, pairs in part.items():
+            joined.setdefault(arg, []).extend(pairs)
+    return {arg: (np.min([lo for lo, _ in pairs]), np.max([hi for _, hi in pairs])) for arg, pairs in joined.items()}
+
+
 # ----------------------------------------------------------------------------- elementwise losses
-def _mean_over_last_axis(terms: Callable, y_true, y_pred, scratch: int = 0):
+class Terms(NamedTuple):
+    """An elementwise loss for the block drivers: ``compute(t, p, out, *scratch)`` writes the loss
+    of flat blocks ``t``, ``p`` into ``out``, using ``scratch`` buffers of the block's length."""
+
+    compute: Callable
+    scratch: int = 0
+
+
+def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
+    """Register the decorated ``terms(**options) -> Terms`` as the NumPy kernels of ``loss``: its
+    value kernel (per-sample means over the last axis, :func:`_mean_over_last_axis`) and its
+    objective (the weighted sum of those means, block by block, never writing them:
+    :func:`_elementwise_sum`). Both run the same :class:`Terms`."""
+
+    def register(terms: Callable) -> Callable:
+        cached = functools.lru_cache(maxsize=64)(terms)  # a small call should not rebuild its terms
+
+        def build(options) -> Terms:
+            try:
+                return cached(**options)
+            except TypeError:  # an unhashable option value (class weights as a list)
+                return terms(**options)
+
+        @functools.wraps(terms)
+        def kernel(y_true, y_pred, **options):
+            return _mean_over_last_axis(build(options), y_true, y_pred)
+
+        def objective(y_true, y_pred, weights, gather, **options):
+            return _elementwise_sum(build(options), y_true, y_pred, weights, gather)
+
+        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback)(kernel)
+
+    return register
+
+
+def _mean_over_last_axis(terms: Terms, y_true, y_pred):
     """Per-sample values ``mean(terms, axis=-1)`` of an elementwise loss.
 
-    ``terms(t, p, out, *buffers)`` computes the loss of flat blocks ``t``, ``p`` into ``out``,
-    using ``scratch`` buffers of the same length. With a last axis of 1 the terms go straight
-    into the result; otherwise each block's rows are summed, then divided by the width (the
-    generic kernel's ``xp.mean``: a sum, then a division).
+    With a last axis of 1 the terms go straight into the result; otherwise each block's rows are
+    summed, then divided by the width (the generic kernel's ``xp.mean``: a sum, then a division).
     """
     width = y_pred.shape[-1]
     t, p = np.ascontiguousarray(y_true).reshape(-1, width), np.ascontiguousarray(y_pred).reshape(-1, width)
     rows = p.shape[0]
     out = np.empty(rows, y_pred.dtype)
     step = max(1, BLOCK // width)
-    size = min(rows, step) * width
-    buffers = [np.empty(size, y_pred.dtype) for _ in range(scratch + (width > 1))]
     ones = np.ones(width, y_pred.dtype) if 1 < width < SHORT_ROW else None
-    for start in range(0, rows, step):
-        stop = min(start + step, rows)
-        n = (stop - start) * width
-        views = [b[:n] for b in buffers]
-        values = out[start:stop] if width == 1 else views.pop()
-        terms(t[start:stop].reshape(-1), p[start:stop].reshape(-1), values, *views)
-        if width > 1:
-            _row_sums(values.reshape(-1, width), ones, out[start:stop])
+
+    def work(first: int, last: int) -> None:
+        buffers = _buffers(min(last - first, step) * width, terms.scratch + (width > 1), y_pred.dtype)
+        for start in range(first, last, step):
+            stop = min(start + step, last)
+            views = [b[: (stop - start) * width] for b in buffers]
+            values = out[start:stop] if width == 1 else views.pop()
+            terms.compute(t[start:stop].reshape(-1), p[start:stop].reshape(-1), values, *views)
+            if width > 1:
+                _row_sums(values.reshape(-1, width), ones, out[start:stop])
+
+    if rows <= step:
+        work(0, rows)  # one block (most small calls): no spans to hand out
+    else:
+        over_spans(rows, step, p.size, work)
     if width > 1:
         np.divide(out, width, out=out)
     return out.reshape(y_pred.shape[:-1])[()]  # a 0-d result is a scalar, as NumPy's mean gives
+
+
+def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
+    """``(sum(w * mean(terms, axis=-1)), extrema)`` without writing the per-sample values: each
+    block's terms go into a scratch buffer and are summed there (pairwise, in the input's dtype;
+    the blocks' sums add up in float64). ``weights``: one per sample, flat, or None. ``gather``:
+    each block's min and max of both arguments are taken while it is in the cache, for the value
+    checks (:func:`losskit.losses._prepare.check_extrema`); else ``extrema`` is empty."""
+    width = y_pred.shape[-1]
+    t, p = np.ascontiguousarray(y_true).reshape(-1), np.ascontiguousarray(y_pred).reshape(-1)
+    rows = p.size // width
+    step = max(1, BLOCK // width)
+
+    def work(first: int, last: int):
+        with _unchecked(gather):
+            return blocks(first, last)
+
+    def blocks(first: int, last: int):
+        out, *scratch = _buffers(min(last - first, step) * width, terms.scratch + 1, y_pred.dtype)
+        total, extrema = 0.0, {"y_true": [], "y_pred": []} if gather else {}
+        for start in range(first, last, step):
+            stop = min(start + step, last)
+            n = (stop - start) * width
+            tb, pb, values = t[start * width : stop * width], p[start * width : stop * width], out[:n]
+            if gather:
+                extrema["y_true"].append((tb.min(), tb.max()))
+                extrema["y_pred"].append((pb.min(), pb.max()))
+            terms.compute(tb, pb, values, *(s[:n] for s in scratch))
+            if weights is None:
+                total += float(np.add.reduce(values))
+            else:
+                total += float(np.add.reduce(weights[start:stop] @ values.reshape(-1, width)))
+        return total, extrema
+
+    parts = over_spans(rows, step, p.size, work)
+    return math.fsum(total for total, _ in parts) / width, _extrema([extrema for _, extrema in parts])
+
+
+def _unchecked(gather: bool):
+    """Where the value checks come after the pass (``gather``), out-of-domain inputs must not warn
+    before the check raises: invalid-value and divide warnings are silenced (a NaN result with
+    inputs that pass goes to the reference call, which warns as it would)."""
+    return np.errstate(invalid="ignore", divide="ignore") if gather else contextlib.nullcontext()
+
+
+def _buffers(size: int, count: int, dtype) -> list[np.ndarray]:
+    return [np.empty(size, dtype) for _ in range(count)]
 
 
 def _row_sums(block, ones, out) -> None:
@@ -135,33 +303,50 @@ def _row_sums(block, ones, out) -> None:
         np.sum(block, axis=-1, out=out)
 
 
-@fast_kernel(losses.mean_squared_error, accepts=_same_shapes)
-def mean_squared_error(y_true, y_pred):
-    """``mean((y_pred - y_true)**2, axis=-1)``."""
+def _log1p(x, out, u, c) -> None:
+    """``out = log1p(x)`` for ``x`` in (-1, 1] (``out`` may be ``x``; ``u``, ``c``: scratch). In float32
+    through NumPy's vectorised ``log``, several times faster than its ``log1p``: ``log(u) + c / u``
+    with ``u = 1 + x`` rounded and ``c = x - (u - 1)`` its rounding error (exact), within a few ulp
+    (``x`` itself where ``u`` rounds to 1). float64's ``log`` is not vectorised: ``log1p`` there, and
+    on blocks under :data:`LOG1P_MIN` elements, where six ufunc calls cost more than they save."""
+    if out.dtype != np.float32 or out.size < LOG1P_MIN:
+        np.log1p(x, out=out)
+        return
+    np.add(x, 1.0, out=u)
+    np.subtract(u, 1.0, out=c)
+    np.subtract(x, c, out=c)
+    np.divide(c, u, out=c)
+    np.log(u, out=out)
+    np.add(out, c, out=out)
 
-    def terms(t, p, out):
+
+@elementwise(losses.mean_squared_error, accepts=_same_shapes)
+def mean_squared_error():
+    """``(y_pred - y_true)**2``."""
+
+    def compute(t, p, out):
         np.subtract(p, t, out=out)
         np.square(out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred)
+    return Terms(compute)
 
 
-@fast_kernel(losses.mean_absolute_error, accepts=_same_shapes)
-def mean_absolute_error(y_true, y_pred):
-    """``mean(|y_pred - y_true|, axis=-1)``."""
+@elementwise(losses.mean_absolute_error, accepts=_same_shapes)
+def mean_absolute_error():
+    """``|y_pred - y_true|``."""
 
-    def terms(t, p, out):
+    def compute(t, p, out):
         np.subtract(p, t, out=out)
         np.abs(out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred)
+    return Terms(compute)
 
 
-@fast_kernel(losses.huber, accepts=_same_shapes, nan_fallback=True)
-def huber(y_true, y_pred, *, delta=1.0):
-    """``mean(0.5 q**2 + delta (|e| - q))``, ``q = min(|e|, delta)``: the generic kernel's form."""
+@elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True)
+def huber(*, delta=1.0):
+    """``0.5 q**2 + delta (|e| - q)``, ``q = min(|e|, delta)``: the generic kernel's form."""
 
-    def terms(t, p, out, quadratic):
+    def compute(t, p, out, quadratic):
         np.subtract(p, t, out=out)
         np.abs(out, out=out)
         np.clip(out, 0.0, delta, out=quadratic)  # min(|e|, delta); clip is NumPy's fastest
@@ -171,29 +356,29 @@ def huber(y_true, y_pred, *, delta=1.0):
         np.multiply(quadratic, 0.5, out=quadratic)
         np.add(quadratic, out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=1)
+    return Terms(compute, scratch=1)
 
 
-@fast_kernel(losses.log_cosh, accepts=_same_shapes)
-def log_cosh(y_true, y_pred):
+@elementwise(losses.log_cosh, accepts=_same_shapes)
+def log_cosh():
     """``log(cosh(e))`` with ``_array.log_cosh``'s two branches: ``|e| + log1p(exp(-2|e|)) - log 2``
     for ``|e| >= 1`` (the softplus without ``np.logaddexp``) and, accurate near 0 where that
     one cancels, ``-log1p(-tanh(e)**2) / 2`` for ``|e| < 1`` (NumPy's ``tanh`` is vectorised,
     its ``sinh`` is not)."""
 
-    def terms(t, p, out, size, far, near_weight):
+    def compute(t, p, out, size, far, near_weight, spare):
         np.subtract(p, t, out=out)
         np.abs(out, out=size)
         np.multiply(size, -2.0, out=far)
         np.exp(far, out=far)
-        np.log1p(far, out=far)
+        _log1p(far, far, near_weight, spare)
         np.add(size, far, out=far)
         np.subtract(far, LOG2, out=far)
         np.clip(out, -1.0, 1.0, out=out)  # unchanged where |e| < 1; finite everywhere
         np.tanh(out, out=out)
         np.square(out, out=out)
         np.negative(out, out=out)
-        np.log1p(out, out=out)
+        _log1p(out, out, near_weight, spare)
         np.multiply(out, -0.5, out=out)
         # near where |e| < 1, else far: weights 0 and 1 give each branch exactly (both are finite),
         # and cost less than a masked copy
@@ -203,14 +388,14 @@ def log_cosh(y_true, y_pred):
         np.multiply(far, near_weight, out=far)
         np.add(out, far, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=3)
+    return Terms(compute, scratch=4)
 
 
-@fast_kernel(losses.poisson, accepts=_same_shapes, nan_fallback=True)
-def poisson(y_true, y_pred, *, log_input=False):
-    """``mean(y_pred - y_true log(y_pred + 1e-7))``; log-rates: ``mean(exp(y_pred) - y_true y_pred)``."""
+@elementwise(losses.poisson, accepts=_same_shapes, nan_fallback=True)
+def poisson(*, log_input=False):
+    """``y_pred - y_true log(y_pred + 1e-7)``; log-rates: ``exp(y_pred) - y_true y_pred``."""
 
-    def terms(t, p, out, product):
+    def compute(t, p, out, product):
         if log_input:
             np.exp(p, out=out)
             np.multiply(t, p, out=product)
@@ -221,16 +406,16 @@ def poisson(y_true, y_pred, *, log_input=False):
             np.multiply(t, product, out=product)
             np.subtract(p, product, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=1)
+    return Terms(compute, scratch=1)
 
 
-@fast_kernel(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
-def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
-    """``mean(y w_1 (-log p) + (1 - y) w_0 (-log(1 - p)))`` with the generic kernel's smoothing,
+@elementwise(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
+def binary_crossentropy(*, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
+    """``y w_1 (-log p) + (1 - y) w_0 (-log(1 - p))`` with the generic kernel's smoothing,
     clipping and weights; from logits ``-log p = softplus(-x)`` and ``-log(1 - p) = softplus(x)``."""
-    w = None if class_weight is None else _weights(class_weight, y_pred.dtype)
+    w = None if class_weight is None else [float(v) for v in class_weight]
 
-    def terms(t, x, out, smoothed, a, b):
+    def compute(t, x, out, smoothed, a, b, spare):
         y = t
         if label_smoothing:
             y = np.multiply(t, 1.0 - label_smoothing, out=smoothed)
@@ -239,7 +424,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
             np.abs(x, out=a)  # a = log1p(exp(-|x|)), the common part of both softplus terms
             np.negative(a, out=a)
             np.exp(a, out=a)
-            np.log1p(a, out=a)
+            _log1p(a, a, b, out)
             if w is None:  # y softplus(-x) + (1 - y) softplus(x) = x (step(x) - y) + a
                 np.greater_equal(x, 0.0, out=b)
                 np.subtract(b, y, out=b)
@@ -256,7 +441,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
             np.log(a, out=b)
             np.negative(b, out=b)
             np.negative(a, out=out)
-            np.log1p(out, out=out)
+            _log1p(out, out, a, spare)
             np.negative(out, out=out)
         if w is not None:
             np.multiply(b, w[1], out=b)
@@ -266,7 +451,7 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
         np.multiply(out, a, out=out)
         np.add(b, out, out=out)
 
-    return _mean_over_last_axis(terms, y_true, y_pred, scratch=3)
+    return Terms(compute, scratch=4)
 
 
 # ----------------------------------------------------------------------------- losses over classes
@@ -285,9 +470,29 @@ class _ClassBlocks:
         self.axis = 0 if self.transposed else 1
         self.step = max(1, BLOCK // classes)
 
-    def __iter__(self):
-        for start in range(0, self.rows, self.step):
-            yield start, min(start + self.step, self.rows)
+    def run(self, block: Callable, buffers: int, arrays: dict[str, np.ndarray], gather: bool) -> dict[str, tuple]:
+        """``block(start, stop, buffers)`` for every block of rows, the blocks spread over the
+        threads (:func:`over_spans`; each span with its own ``buffers`` buffers), overflow and
+        invalid-value warnings silenced (they only fail the exactness checks). ``gather``: each
+        block's min and max of each of ``arrays`` (``{arg: (rows, classes)}``) are taken first,
+        for the value checks; returns them per argument (else ``{}``)."""
+
+        def work(first: int, last: int) -> dict[str, list]:
+            own = [self.buffer() for _ in range(buffers)]
+            extrema: dict[str, list] = {arg: [] for arg in arrays} if gather else {}
+            with np.errstate(over="ignore", invalid="ignore"):
+                for start in range(first, last, self.step):
+                    stop = min(start + self.step, last)
+                    for arg, pairs in extrema.items():
+                        pairs.append((arrays[arg][start:stop].min(), arrays[arg][start:stop].max()))
+                    block(start, stop, own)
+            return extrema
+
+        if self.rows <= self.step and not gather:  # one block (most small calls): no spans, no extrema
+            with np.errstate(over="ignore", invalid="ignore"):
+                block(0, self.rows, [self.buffer() for _ in range(buffers)])
+            return {}
+        return _extrema(over_spans(self.rows, self.step, self.rows * self.classes, work))
 
     def buffer(self) -> np.ndarray:
         return np.empty(min(self.rows, self.step) * self.classes, self.dtype)
@@ -343,8 +548,28 @@ def _row_totals(rows, ones):
     return total
 
 
-@fast_kernel(losses.categorical_crossentropy, accepts=_same_shapes_and_class_weights(None))
-def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
+def class_loss(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+    """Register the decorated ``f(y_true, y_pred, gather, **options) -> (values, extrema)`` (its
+    per-sample values and, with ``gather``, the extrema its blocks saw: :meth:`_ClassBlocks.run`)
+    as the NumPy value kernel of ``loss`` and, summed, as its objective."""
+
+    def register(compute: Callable) -> Callable:
+        @functools.wraps(compute)
+        def kernel(y_true, y_pred, **options):
+            return compute(y_true, y_pred, False, **options)[0]
+
+        def objective(y_true, y_pred, weights, gather, **options):
+            values, extrema = compute(y_true, y_pred, gather, **options)
+            flat = np.reshape(values, -1)
+            return float(np.add.reduce(flat) if weights is None else np.dot(weights, flat)), extrema
+
+        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective)(kernel)
+
+    return register
+
+
+@class_loss(losses.categorical_crossentropy, accepts=_same_shapes_and_class_weights(None))
+def categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """``-sum(w y log p)`` over classes with the generic kernel's ``log p`` (log-softmax of logits,
     or rows rescaled to sum 1 and clipped) and its mask (0 where the target is 0).
 
@@ -360,22 +585,24 @@ def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothi
     weights = np.ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
     ones = np.ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
-    target_buffer, log_p_buffer, scratch = blocks.buffer(), blocks.buffer(), blocks.buffer()
-    with np.errstate(over="ignore", invalid="ignore"):  # both only fail the exactness checks
-        for start, stop in blocks:
-            k, rows, values = stop - start, x[start:stop], out[start:stop]
-            if from_logits:
-                y = _smoothed(t[start:stop], label_smoothing, classes, blocks.rows_view(target_buffer, k))
-                lse = np.empty(k, dtype)
-                if _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, lse):
-                    np.matmul(y, weights, out=values)
-                    np.multiply(values, lse, out=values)
-                    products = np.multiply(y, rows, out=blocks.rows_view(scratch, k))
-                    np.subtract(values, products @ weights, out=values)
-                    if not np.isnan(values).any():
-                        continue
-            _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, (target_buffer, log_p_buffer, scratch), values)
-    return out.reshape(y_pred.shape[:-1])[()]
+
+    def block(start, stop, buffers):
+        target_buffer, _, scratch = buffers
+        k, rows, values = stop - start, x[start:stop], out[start:stop]
+        if from_logits:
+            y = _smoothed(t[start:stop], label_smoothing, classes, blocks.rows_view(target_buffer, k))
+            lse = np.empty(k, dtype)
+            if _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, lse):
+                np.matmul(y, weights, out=values)
+                np.multiply(values, lse, out=values)
+                products = np.multiply(y, rows, out=blocks.rows_view(scratch, k))
+                np.subtract(values, products @ weights, out=values)
+                if not np.isnan(values).any():
+                    return
+        _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, buffers, values)
+
+    extrema = blocks.run(block, 3, {"y_true": t, "y_pred": x}, gather)
+    return out.reshape(y_pred.shape[:-1])[()], extrema
 
 
 def _generic_crossentropy_block(blocks: _ClassBlocks, targets, rows, from_logits, label_smoothing, weights, ones, buffers, out) -> None:
@@ -409,8 +636,8 @@ def _smoothed(y, label_smoothing: float, classes: int, out):
     return out
 
 
-@fast_kernel(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
-def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
+@class_loss(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
+def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
     """``-w[y] log p[y]``: logsumexp minus the label's logit, or ``-log`` of the label's rescaled,
     clipped probability; 0 where the label is ``ignore_class`` or outside ``[0, C)`` (the generic
     kernel's one-hot row is then all zeros: only reachable with value checks off)."""
@@ -428,22 +655,79 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
     ones = np.ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
-    buffer, scratch = blocks.buffer(), blocks.buffer()
-    with np.errstate(over="ignore"):  # an overflow only fails the exactness check
-        for start, stop in blocks:
-            k, rows, values = stop - start, x[start:stop], out[start:stop]
-            if not from_logits:
-                np.divide(picked[start:stop], _row_totals(rows, ones), out=values)
-                np.clip(values, EPSILON, 1.0 - EPSILON, out=values)
-                np.log(values, out=values)
-                np.negative(values, out=values)
-            elif not _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, values):
-                block = blocks.load(buffer, rows)
-                _logsumexp(block, scratch[: block.size].reshape(block.shape), blocks, values)
+
+    def block(start, stop, buffers):
+        buffer, scratch = buffers
+        k, rows, values = stop - start, x[start:stop], out[start:stop]
+        if not from_logits:
+            np.divide(picked[start:stop], _row_totals(rows, ones), out=values)
+            np.clip(values, EPSILON, 1.0 - EPSILON, out=values)
+            np.log(values, out=values)
+            np.negative(values, out=values)
+        elif not _unshifted_logsumexp(rows, blocks.rows_view(scratch, k), ones, values):
+            loaded = blocks.load(buffer, rows)
+            _logsumexp(loaded, scratch[: loaded.size].reshape(loaded.shape), blocks, values)
+
+    extrema = blocks.run(block, 2, {"y_pred": x}, gather)
     if from_logits:
         np.subtract(out, picked, out=out)
     if class_weight is not None:
         np.multiply(out, _weights(class_weight, dtype)[labels], out=out)
     if valid is not None:
         np.copyto(out, 0.0, where=~valid)
-    return out.reshape(y_pred.shape[:-1])[()]
+    return out.reshape(y_pred.shape[:-1])[()], extrema
+
+
+# ----------------------------------------------------------------------------- the Loss object's path
+#: Inputs of fewer elements than this take ``Loss.reference_call`` (per-sample values, then the
+#: reduction): a small call is all Python overhead, which this path would only add to.
+OBJECTIVE_MIN = 1 << 14
+
+
+def plan(loss) -> Callable | None:
+    """The per-call path of ``loss`` (a :class:`~losskit.core.Loss`) for NumPy arrays, or None where
+    it has none: ``call(y_true, y_pred, sample_weight) -> objective`` (0-d), or None to hand the
+    call to ``loss.reference_call``. For large inputs of a loss whose NumPy kernel has an
+    ``objective``, it reduces block by block (the per-sample values are never written) with the
+    value checks made from the extrema the blocks gather as they go; the reduction, weights and
+    dtypes are :func:`losskit.core.reduce_values`'."""
+    spec = loss.spec
+    fast = spec.kernels.get("numpy") if spec is not None and spec.native else None
+    if fast is None or fast.objective is None or loss.reduction == "none" or not fast.option_names.issuperset(loss.options):
+        return None
+    options, reduction, name = dict(loss.options), loss.reduction, loss.name
+    deferred = deferrable(spec)
+
+    def call(y_true, y_pred, sample_weight):
+        if type(y_pred) is not np.ndarray or y_pred.size < OBJECTIVE_MIN:
+            return None
+        half = result_dtype(y_true, y_pred)
+        xp, t, p, opts = prepare(spec, y_true, y_pred, options, xp=_XP, defer=deferred)
+        if spec.dtype_bounded:
+            opts = spec.bounded(opts, p, xp)
+        if not fast.covers(t, p, opts) or (spec.mask is not None and spec.mask(t, xp=xp, **opts) is not None):
+            return None  # (the reference call makes the deferred checks)
+        shape = p.shape[:-1]  # the per-sample values'
+        weights = None
+        if sample_weight is not None:
+            like = np.broadcast_to(np.zeros((), p.dtype), shape)
+            weights = align_weights(name, _array.asarray(sample_weight, xp, like=like), like, xp)
+            weights = np.broadcast_to(weights, shape).reshape(-1)
+        total, extrema = fast.objective(t, p, weights, value_checks_enabled(), **opts)
+        check_extrema(spec, t, p, opts, xp, deferred, extrema)
+        if math.isnan(total):
+            return None  # the reference call decides (an edge a kernel leaves to the value kernel, NaN input)
+        objective = np.asarray(_reduce(total, weights, math.prod(shape), reduction), p.dtype)
+        return objective if half is None else objective.astype(half)
+
+    return call
+
+
+def _reduce(total: float, weights, count: int, reduction: str) -> float:
+    """``reduce_values``' objective from ``total = sum(w * values)`` over ``count`` values."""
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and weights is not None:
+        denominator = float(np.add.reduce(weights))
+        return total / denominator if denominator else 0.0
+    return total / count

@@ -18,14 +18,17 @@ import numpy as np
 
 from .. import losses
 from .._array import EPSILON
-from .numpy import _labels_and_class_weights, _same_shapes, numpy_arrays
+from ..losses._spec import HESSIAN_FLOOR
+from . import numpy as fast_numpy
+from .numpy import _labels_and_class_weights, _same_shapes, numpy_arrays, over_spans
 
 
-def fast_derivatives(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+def fast_derivatives(loss: Callable, *, accepts: Callable, floors: bool = False) -> Callable[[Callable], Callable]:
     """Register the decorated function as the NumPy derivative kernel of ``loss`` on its record,
-    for float32/float64 ``np.ndarray`` inputs (not empty, class axis last) that ``accepts`` covers."""
+    for float32/float64 ``np.ndarray`` inputs (not empty, class axis last) that ``accepts`` covers;
+    ``floors``: it floors a surrogate Hessian itself (one taking ``extrema`` gathers them)."""
 
-    return loss.fast("numpy", accepts=numpy_arrays(accepts), derivatives=True)
+    return loss.fast("numpy", accepts=numpy_arrays(accepts), derivatives=True, floors=floors)
 
 
 def _unweighted(y_true, y_pred, options) -> bool:
@@ -123,37 +126,66 @@ def poisson(y_true, y_pred, *, log_input=False, surrogate):
 
 
 # ----------------------------------------------------------------------------- classification
-def _sigmoid_terms(x):
-    """``(p, 1 - p)`` of logits ``x``, as ``1 / (1 + exp(-x))`` and ``1 / (1 + exp(x))``: each exact in
-    relative terms for logits of any size (an ``exp`` that overflows gives exactly 0), no branch.
-    (One ``exp`` and ``1 - p = exp(-x) p`` would save a pass, but ``exp(-x)`` must then be capped
-    to stay finite, which leaves ``p`` at about 1e-38 where it is 0.)"""
-    with np.errstate(over="ignore"):
-        p = np.negative(x)
-        np.exp(p, out=p)
-        q = np.exp(x)
-    p += 1.0
-    np.reciprocal(p, out=p)
-    q += 1.0
-    np.reciprocal(q, out=q)
-    return p, q
+def _elementwise_map(compute: Callable, scratch: int, y_true, y_pred, extrema: dict | None):
+    """``(grad, hess)`` of an elementwise loss block by block: ``compute(t, p, g, h, *buffers)``
+    writes a flat block's derivatives into ``g`` and ``h`` (views of the results) with ``scratch``
+    buffers of the block's length; the blocks spread over the threads (:func:`over_spans`).
+    ``extrema`` (a dict, or None): filled with both arguments' ``(min, max)``, taken per block while
+    it is in the cache, for the deferred value checks."""
+    t, p = np.ascontiguousarray(y_true).reshape(-1), np.ascontiguousarray(y_pred).reshape(-1)
+    grad, hess = np.empty_like(p), np.empty_like(p)
+    step = fast_numpy.BLOCK
+
+    def work(first: int, last: int) -> dict[str, list]:
+        buffers = [np.empty(min(last - first, step), p.dtype) for _ in range(scratch)]
+        seen: dict[str, list] = {"y_true": [], "y_pred": []} if extrema is not None else {}
+        for start in range(first, last, step):
+            stop = min(start + step, last)
+            tb, pb = t[start:stop], p[start:stop]
+            for arg, block in (("y_true", tb), ("y_pred", pb)) if seen else ():
+                seen[arg].append((block.min(), block.max()))
+            with fast_numpy._unchecked(extrema is not None):
+                compute(tb, pb, grad[start:stop], hess[start:stop], *(b[: stop - start] for b in buffers))
+        return seen
+
+    parts = over_spans(p.size, step, p.size, work)
+    if extrema is not None:
+        extrema.update(fast_numpy._extrema(parts))
+    return grad.reshape(y_pred.shape), hess.reshape(y_pred.shape)
 
 
-@fast_derivatives(losses.binary_crossentropy, accepts=_unweighted_logits)
-def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None, surrogate):
-    """Logits: ``g = ((1 - y) p - y (1 - p)) / d``, ``h = p (1 - p) / d`` with ``y`` smoothed (the
-    reference's form: a confident correct prediction keeps its tiny gradient)."""
-    d = y_pred.shape[-1]
-    p, q = _sigmoid_terms(y_pred)
-    y = y_true if not label_smoothing else y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    grad = np.subtract(1.0, y)
-    grad *= p
-    grad -= y * q
-    hess = np.multiply(p, q, out=p)
-    if d != 1:
-        grad /= d
-        hess /= d
-    return grad, hess
+@fast_derivatives(losses.binary_crossentropy, accepts=_unweighted_logits, floors=True)
+def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None, surrogate, extrema=None):
+    """Logits: ``g = ((1 - y) p - y (1 - p)) / d``, ``h = p (1 - p) / d`` with ``y`` smoothed, from one
+    ``exp``: with ``b = e / (1 + e)``, ``e = exp(-|x|)`` (the smaller of ``p`` and ``1 - p``, exact in
+    relative terms at any logit), ``g = (1 - s - y) - copysign(b, x)`` where ``s = signbit(x)``
+    (``1 - s - y`` is exact for 0/1 labels, so a confident right answer keeps its tiny gradient
+    ``-b``, as in the reference's form) and ``h = b (1 - b)`` (no cancellation: ``b <= 1/2``),
+    floored at :data:`HESSIAN_FLOOR` in the same pass for the surrogate."""
+    scale = 1.0 / y_pred.shape[-1]
+
+    def compute(t, x, g, h, y):
+        if label_smoothing:
+            np.multiply(t, 1.0 - label_smoothing, out=y)
+            np.add(y, 0.5 * label_smoothing, out=y)
+            t = y
+        np.copysign(x, -1.0, out=h)  # -|x|
+        np.exp(h, out=h)
+        np.add(h, 1.0, out=g)
+        np.divide(h, g, out=h)  # b
+        np.signbit(x, out=g)
+        np.add(g, t, out=g)
+        np.subtract(1.0, g, out=g)
+        np.subtract(g, np.copysign(h, x, out=y), out=g)
+        np.subtract(1.0, h, out=y)
+        np.multiply(h, y, out=h)
+        if scale != 1.0:
+            np.multiply(g, scale, out=g)
+            np.multiply(h, scale, out=h)
+        if surrogate:
+            np.maximum(h, HESSIAN_FLOOR, out=h)
+
+    return _elementwise_map(compute, 1, y_true, y_pred, extrema)
 
 
 def _softmax(x):

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from ._spec import LossSpec
 
 
-def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any], *, xp=None):
+def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any], *, xp=None, defer: frozenset[str] = frozenset()):
     """``(xp, y_true, y_pred, options)`` ready for the kernels, from resolved ``options``
-    (``xp``: ``y_pred``'s namespace when the caller knows it; looked up otherwise).
+    (``xp``: ``y_pred``'s namespace when the caller knows it; looked up otherwise). ``defer``
+    names the arguments (``"y_true"``, ``"y_pred"``) whose value checks the caller makes itself,
+    from extrema gathered in its own pass over the data (:func:`check_extrema`).
 
     Both arrays in ``y_pred``'s namespace and device, ``y_true`` in ``y_pred``'s floating dtype
     (float32 for float16 and bfloat16: :func:`result_dtype`; integer labels for :attr:`Layout.LABELS`), the class axis moved last when the loss has an
@@ -67,7 +69,7 @@ def prepare(spec: LossSpec, y_true, y_pred, options: dict[str, Any], *, xp=None)
         y_true = _as_float(y_true, dtype, xp)
 
     if value_checks_enabled() and _array.values_readable(y_pred) and _array.values_readable(y_true):
-        _check_values(spec, y_true, y_pred, options, xp)
+        _check_values(spec, y_true, y_pred, options, xp, skip=defer)
     if layout in (Layout.LABELS, Layout.SEQUENCE) and not xp.isdtype(y_true.dtype, "integral"):
         y_true = xp.astype(y_true, xp.asarray(0).dtype)  # the default integer: int32 in JAX without x64
     return xp, y_true, y_pred, options
@@ -235,8 +237,36 @@ def _mean_variance_shapes(spec: LossSpec, y_true, y_pred, xp):
     return y_true, y_pred
 
 
+def align_weights(name: str, weights, values, xp):
+    """``weights`` in ``values``' dtype, with trailing axes added (or unit ones dropped) so that
+    they broadcast against ``values``; any other shape is an error, never a silent broadcast."""
+    if weights.dtype != values.dtype:
+        weights = xp.astype(weights, values.dtype)
+    while weights.ndim > values.ndim and weights.shape[-1] == 1:
+        weights = xp.squeeze(weights, axis=-1)
+    while 0 < weights.ndim < values.ndim:
+        weights = weights[..., None]
+    fits = weights.ndim <= values.ndim and all(w in (1, v) for w, v in zip(weights.shape[::-1], values.shape[::-1]))
+    if not fits:
+        raise ValueError(
+            f"{name}: `sample_weight` must have one weight per sample, shape {tuple(values.shape)} "
+            f"or a prefix of it; got {tuple(weights.shape)}"
+        )
+    return weights
+
+
 # ----------------------------------------------------------------------------- value checks
-def _check_values(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp) -> None:
+def _check_values(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp, skip: frozenset[str] = frozenset()) -> None:
+    if "y_pred" not in skip:
+        _check_y_pred(spec, y_true, y_pred, opts, xp)
+    if "y_true" not in skip:
+        labels = y_true
+        if spec.layout is Layout.LABELS and opts.get("ignore_class") is not None:
+            labels = xp.where(y_true == opts["ignore_class"], xp.zeros_like(y_true), y_true)
+        _check_domain(spec, "y_true", labels, spec.y_true_domain(opts), xp, num_classes=y_pred.shape[-1])
+
+
+def _check_y_pred(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp) -> None:
     if spec.layout is Layout.MEAN_VARIANCE:
         d = y_true.shape[-1]
         _check_domain(spec, "y_pred", y_pred[..., :d], REAL, xp, what="means of `y_pred`")
@@ -244,20 +274,46 @@ def _check_values(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp) -> N
         _check_domain(spec, "y_pred", y_pred[..., d:], variance_domain, xp, what="variances of `y_pred`")
     else:
         _check_domain(spec, "y_pred", y_pred, spec.y_pred_domain(opts), xp)
-    labels = y_true
-    if spec.layout is Layout.LABELS and opts.get("ignore_class") is not None:
-        labels = xp.where(y_true == opts["ignore_class"], xp.zeros_like(y_true), y_true)
-    _check_domain(spec, "y_true", labels, spec.y_true_domain(opts), xp, num_classes=y_pred.shape[-1])
+
+
+def deferrable(spec: LossSpec) -> frozenset[str]:
+    """The arguments whose value checks a kernel may make from extrema it gathers: both, or
+    ``y_pred`` alone where ``y_true`` holds labels (checked before their cast to integers)."""
+    return frozenset({"y_pred"} if spec.layout is Layout.LABELS else {"y_true", "y_pred"})
+
+
+def check_extrema(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp, deferred: frozenset[str], extrema: dict[str, tuple]) -> None:
+    """The value checks :func:`prepare` deferred (``deferred``), made from each argument's
+    ``(min, max)`` that a kernel gathered as it went (``extrema``; a NaN makes them NaN): an
+    argument whose range settles it costs nothing more; any other (out of its domain, NaN, a
+    domain that min and max cannot settle, or no extrema gathered) is checked in full, which
+    words the error exactly as :func:`prepare` would."""
+    if not value_checks_enabled():
+        return
+    for arg in deferred:
+        domain = spec.y_pred_domain(opts) if arg == "y_pred" else spec.y_true_domain(opts)
+        if domain is None or (arg in extrema and _known_within(domain, xp.asarray(extrema[arg]), xp, y_pred.shape[-1])):
+            continue
+        _check_values(spec, y_true, y_pred, opts, xp, skip=frozenset({"y_true", "y_pred"} - {arg}))
+
+
+def _known_within(domain, x, xp, num_classes: int) -> bool:
+    """Whether ``x`` lies in ``domain`` by the domain's cheap test (min and max); False: not known."""
+    if isinstance(domain, ClassIndices):
+        return domain.all_within(x, xp, num_classes)
+    return hasattr(domain, "all_within") and domain.all_within(x, xp)  # (a user's domain may have only ``contains``)
 
 
 def _check_domain(spec: LossSpec, arg: str, x, domain, xp, *, what: str | None = None, num_classes: int = 0) -> None:
     if domain is None or math.prod(x.shape) == 0:
         return
+    if _known_within(domain, x, xp, num_classes):
+        return
     if isinstance(domain, ClassIndices):
-        if domain.all_within(x, xp, num_classes) or bool(xp.all(domain.contains(x, xp, num_classes))):
+        if bool(xp.all(domain.contains(x, xp, num_classes))):
             return
-    elif (hasattr(domain, "all_within") and domain.all_within(x, xp)) or bool(xp.all(domain.contains(x, xp))):
-        return  # (a user's domain may have only ``contains``)
+    elif bool(xp.all(domain.contains(x, xp))):
+        return
     what = what or f"`{arg}`"
     seen = _describe(x, xp)
     if isinstance(domain, ClassIndices):

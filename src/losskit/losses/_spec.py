@@ -28,7 +28,7 @@ from typing import Any, Callable
 from .. import _array
 from ._domain import Intercept, Layout, Target
 from ._link import IDENTITY, Link
-from ._prepare import prepare, result_dtype
+from ._prepare import check_extrema, prepare, result_dtype
 
 #: Every built-in loss, in declaration order; the registry indexes it.
 CATALOG: list[LossSpec] = []
@@ -79,6 +79,12 @@ class FastKernel:
     #: Whether a NaN in the kernel's result sends the call to the value kernel: for kernels with
     #: overflow edges they do not guard (checked by one reduction per call, so only where needed).
     nan_fallback: bool = False
+    #: A derivative kernel that floors a surrogate Hessian at :data:`HESSIAN_FLOOR` itself (in its
+    #: pass over the data), so the record's wrapper does not make another.
+    floors: bool = False
+    #: A derivative kernel that takes ``extrema``: a dict it fills with each argument's ``(min,
+    #: max)`` (:func:`._prepare.check_extrema`), so that value checks need no passes of their own.
+    gathers: bool = False
 
     def covers(self, y_true, y_pred, options: dict[str, Any]) -> bool:
         return self.option_names.issuperset(options) and self.accepts(y_true, y_pred, options)
@@ -179,16 +185,24 @@ class LossSpec:
                 raise TypeError(f"{kernel.__name__}: declare `surrogate=` exactly when the kernel takes `surrogate`")
 
             @functools.wraps(kernel)
-            def gradient_hessian(y_true, y_pred, *, xp, surrogate=False, **options):
+            def gradient_hessian(y_true, y_pred, *, xp, surrogate=False, deferred=frozenset(), **options):
+                """``deferred``: the arguments whose value checks :func:`._prepare.prepare` left
+                to this call (a fast kernel that gathers extrema makes them from those)."""
                 if self.dtype_bounded:
                     options = self.bounded(options, y_pred, xp)
                 fast = self.derivative_kernels.get(_array.library(xp)) if self.derivative_kernels else None
+                extrema: dict[str, tuple] = {}
+                floored = False
                 if fast is not None and fast.covers(y_true, y_pred, options):
-                    grad, hess = fast.kernel(y_true, y_pred, surrogate=surrogate, **options)
+                    gather = {"extrema": extrema} if fast.gathers and deferred else {}
+                    grad, hess = fast.kernel(y_true, y_pred, surrogate=surrogate, **gather, **options)
+                    floored = fast.floors
                 else:
                     extra = {"surrogate": surrogate} if takes_surrogate else {}
                     grad, hess = kernel(y_true, y_pred, xp=xp, **extra, **options)
-                if surrogate:
+                if deferred:
+                    check_extrema(self, y_true, y_pred, options, xp, deferred, extrema)
+                if surrogate and not floored:
                     hess = xp.clip(hess, min=HESSIAN_FLOOR)
                 return grad, hess
 
@@ -200,19 +214,22 @@ class LossSpec:
 
     def fast(
         self, library: str, *, accepts: Callable, derivatives: bool = False, objective: Callable | None = None,
-        nan_fallback: bool = False,
+        nan_fallback: bool = False, floors: bool = False,
     ) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
         y_true, y_pred, options)`` says which prepared arrays and option values it covers. With
         ``derivatives=True`` it stands in for the derivative kernel: ``f(y_true, y_pred, *,
         surrogate, **options) -> (gradient, hessian)`` (the surrogate's floor is applied after it).
         ``objective`` is the library's fused reduced form of the values, if any, and ``nan_fallback``
-        sends a result holding NaN to the value kernel (:class:`FastKernel`)."""
+        sends a result holding NaN to the value kernel; ``floors``: a derivative kernel floors a
+        surrogate Hessian itself; one taking ``extrema`` gathers them (:class:`FastKernel`)."""
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
             table = self.derivative_kernels if derivatives else self.kernels
-            table[library] = FastKernel(kernel, accepts, names - {"surrogate"}, objective, nan_fallback)
+            table[library] = FastKernel(
+                kernel, accepts, names - {"surrogate", "extrema"}, objective, nan_fallback, floors, "extrema" in names
+            )
             return kernel
 
         return register
