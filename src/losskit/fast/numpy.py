@@ -349,19 +349,18 @@ def mean_absolute_error():
 
 @elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True)
 def huber(*, delta=1.0):
-    """``0.5 q**2 + delta (|e| - q)``, ``q = min(|e|, delta)``: the generic kernel's form."""
+    """The generic kernel's ``0.5 q**2 + delta (|e| - q)``, ``q = min(|e|, delta)``, in five passes
+    as ``c (e - c / 2)`` with ``c = clip(e, -delta, delta)`` (the same: ``c e = q |e|`` and ``c**2 = q**2``;
+    exactly ``0.5 e**2`` where ``|e| <= delta``, ``delta (|e| - delta / 2)`` beyond)."""
 
-    def compute(t, p, out, quadratic):
+    def compute(t, p, out, clipped, half):
         np.subtract(p, t, out=out)
-        np.abs(out, out=out)
-        np.clip(out, 0.0, delta, out=quadratic)  # min(|e|, delta); clip is NumPy's fastest
-        np.subtract(out, quadratic, out=out)
-        np.multiply(out, delta, out=out)
-        np.square(quadratic, out=quadratic)
-        np.multiply(quadratic, 0.5, out=quadratic)
-        np.add(quadratic, out, out=out)
+        np.clip(out, -delta, delta, out=clipped)  # clip is NumPy's fastest min/max
+        np.multiply(clipped, 0.5, out=half)
+        np.subtract(out, half, out=out)
+        np.multiply(out, clipped, out=out)
 
-    return Terms(compute, scratch=1)
+    return Terms(compute, scratch=2)
 
 
 @elementwise(losses.log_cosh, accepts=_same_shapes)
