@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="losskit compare",
         description="Train one model per candidate loss on the same resampled splits; write an HTML report with the "
-        "verdict, every metric's mean and 95%% interval, the training curves and the evaluation plots.",
+        "verdict, every metric's mean and 95% interval, the training curves and the evaluation plots.",
     )
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--dataset", choices=sorted(BUNDLED), help=f"a dataset bundled with scikit-learn (default: {DEFAULT_DATASET})")
