@@ -67,7 +67,6 @@ SHORT_ROW = 64
 LOG1P_MIN = 512
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_XP = _array.numpy_namespace()
 
 
 def numpy_arrays(accepts: Callable) -> Callable:
@@ -701,12 +700,13 @@ def plan(loss) -> Callable | None:
         return None
     options, reduction, name = dict(loss.options), loss.reduction, loss.name
     deferred = deferrable(spec)
+    numpy_xp = _array.numpy_namespace()  # (here, not at import: importing it loads much of NumPy)
 
     def call(y_true, y_pred, sample_weight):
         if type(y_pred) is not np.ndarray or y_pred.size < OBJECTIVE_MIN:
             return None
         half = result_dtype(y_true, y_pred)
-        xp, t, p, opts = prepare(spec, y_true, y_pred, options, xp=_XP, defer=deferred)
+        xp, t, p, opts = prepare(spec, y_true, y_pred, options, xp=numpy_xp, defer=deferred)
         if spec.dtype_bounded:
             opts = spec.bounded(opts, p, xp)
         if not fast.covers(t, p, opts) or (spec.mask is not None and spec.mask(t, xp=xp, **opts) is not None):
