@@ -445,18 +445,26 @@ def generalized_dice(y_true, y_pred, smooth=1.0, from_logits=False):
     return _finish((weights * (1.0 - coefficient)).mean(-1), one)
 
 
+def _lovasz_extension(errors, truth, clip=None):
+    """Berman et al.'s Lovász extension of the Jaccard loss at ``errors`` (their lovasz_grad:
+    the Jaccard index's increments along the errors sorted in decreasing order), dotted with the
+    sorted errors (``clip(errors, 0)`` first where given, as lovasz_hinge's ReLU)."""
+    order = np.argsort(-errors, kind="stable")
+    truth = truth[order]
+    gts = truth.sum()
+    jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
+    jaccard[1:] = jaccard[1:] - jaccard[:-1]
+    sorted_errors = errors[order] if clip is None else clip(errors[order], 0.0)
+    return np.dot(sorted_errors, jaccard)
+
+
 def lovasz_hinge(y_true, y_pred):
     """Berman et al.'s reference (lovasz_losses.py), per image, in NumPy."""
     y, s, one = _per_sample_sums(y_true, y_pred)
     out = np.zeros(len(y))
     for n in range(len(y)):
         errors = 1.0 - s[n] * (2.0 * y[n] - 1.0)
-        order = np.argsort(-errors, kind="stable")
-        truth = y[n][order]
-        gts = truth.sum()
-        jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
-        jaccard[1:] = jaccard[1:] - jaccard[:-1]
-        out[n] = np.dot(np.maximum(errors[order], 0.0), jaccard)
+        out[n] = _lovasz_extension(errors, y[n], np.maximum)
     return _finish(out, one)
 
 
@@ -476,13 +484,7 @@ def lovasz_softmax(y_true, y_pred, classes="present", from_logits=False):
             fg = y[n, :, k]
             if classes == "present" and fg.sum() == 0:
                 continue
-            errors = np.abs(fg - p[n, :, k])
-            order = np.argsort(-errors, kind="stable")
-            truth = fg[order]
-            gts = truth.sum()
-            jaccard = 1.0 - (gts - np.cumsum(truth)) / (gts + np.cumsum(1.0 - truth))
-            jaccard[1:] = jaccard[1:] - jaccard[:-1]
-            losses.append(np.dot(errors[order], jaccard))
+            losses.append(_lovasz_extension(np.abs(fg - p[n, :, k]), fg))
         out[n] = np.mean(losses) if losses else 0.0
     return _finish(out, one)
 

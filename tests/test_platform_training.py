@@ -17,7 +17,9 @@ torch = pytest.importorskip("torch", reason="the platform trains PyTorch models 
 pytest.importorskip("sklearn", reason="the platform needs scikit-learn (pip install losskit[platform])")
 
 import losskit as lk  # noqa: E402
+from losskit.guidance.activations import activation  # noqa: E402
 from losskit.platform import train  # noqa: E402
+from losskit.platform.models import ACTIVATIONS, FinalActivation  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -292,3 +294,24 @@ def test_bad_input_is_a_value_error_that_says_what_was_expected(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call(X, y)
 
+
+
+@pytest.mark.parametrize("name", [a for a in ACTIVATIONS if "+" not in a])
+def test_final_activation_stays_in_the_range_guidance_gives(name):
+    """Each last layer the platform builds is the activation guidance knows by that name: its
+    outputs on a wide grid lie in guidance's range, and sigmoid/softmax/exp equal the formulas."""
+    z = torch.linspace(-30.0, 30.0, 600, dtype=torch.float64).reshape(-1, 3)
+    out = FinalActivation(name)(z).numpy()
+    interval = activation(name).output
+    assert np.all(out >= interval.low) and np.all(out <= interval.high)
+    zn = z.numpy()
+    expected = {
+        "sigmoid": 1.0 / (1.0 + np.exp(-zn)),
+        "softmax": np.exp(zn - zn.max(1, keepdims=True)) / np.exp(zn - zn.max(1, keepdims=True)).sum(1, keepdims=True),
+        "exponential": np.exp(zn),
+        "softplus": np.log1p(np.exp(zn)),
+        "linear": zn,
+    }.get(name)
+    if expected is not None:
+        # rtol 1e-9: torch's softplus returns z itself above z = 20 (off by exp(-z) / z < 1e-10)
+        np.testing.assert_allclose(out, expected, rtol=1e-9)

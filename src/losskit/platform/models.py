@@ -11,8 +11,20 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-#: The final activations the platform can put on a model, by the names losskit's metadata uses.
-ACTIVATIONS = ("linear", "sigmoid", "softmax", "log_softmax", "exponential", "softplus", "relu", "tanh", "linear+softplus")
+#: The final activations the platform can put on a model, by the names of
+#: :mod:`losskit.guidance.activations` (which gives their ranges), as torch functions.
+_FUNCTIONS = {
+    "linear": lambda z: z,
+    "sigmoid": torch.sigmoid,
+    "softmax": lambda z: torch.softmax(z, dim=-1),
+    "log_softmax": lambda z: torch.log_softmax(z, dim=-1),
+    "exponential": torch.exp,
+    "softplus": nn.functional.softplus,
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+}
+#: Their names, and ``"linear+softplus"`` (means linear, variances through softplus).
+ACTIVATIONS = (*_FUNCTIONS, "linear+softplus")
 
 
 class OutputScale(nn.Module):
@@ -42,23 +54,8 @@ class FinalActivation(nn.Module):
         self.name = name
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        name = self.name
-        if name == "linear":
-            return z
-        if name == "sigmoid":
-            return torch.sigmoid(z)
-        if name == "softmax":
-            return torch.softmax(z, dim=-1)
-        if name == "log_softmax":
-            return torch.log_softmax(z, dim=-1)
-        if name == "exponential":
-            return torch.exp(z)
-        if name == "softplus":
-            return nn.functional.softplus(z)
-        if name == "relu":
-            return torch.relu(z)
-        if name == "tanh":
-            return torch.tanh(z)
+        if self.name != "linear+softplus":
+            return _FUNCTIONS[self.name](z)
         half = z.shape[-1] // 2
         return torch.cat([z[..., :half], nn.functional.softplus(z[..., half:])], dim=-1)
 

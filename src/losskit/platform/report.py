@@ -228,7 +228,7 @@ def _heading(comparison: Comparison, live: bool) -> str:
         f'<p class="{kind}">{_e(verdict.sentence(LABELS[comparison.metric]))}</p>'
         f'<p class="lead">{len(comparison.runs)} losses, each trained on the same {len(comparison.plans)} paired splits '
         f"({comparison.settings['repeats']} × {comparison.settings['folds']}-fold). Task <strong>{_e(data['task'])}</strong>, "
-        f"{data['n_samples']} rows, {data['n_features']} features. Ranked by <strong>{_e(LABELS[comparison.metric])}</strong>: "
+        f"{data['n_samples']:,} rows, {data['n_features']:,} features. Ranked by <strong>{_e(LABELS[comparison.metric])}</strong>: "
         f"{_e(comparison.why_metric)}.</p>{status}"
     )
 
@@ -263,7 +263,7 @@ def _results_section(comparison: Comparison, drawn: dict) -> str:
         f'<table class="results"><thead><tr><th>loss</th><th>last layer</th><th>status</th><th>p vs best</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         f"{f'<ul class=notes>Left out of the verdict: {excluded}</ul>' if excluded else ''}"
-        f'<p class="note">Each cell is the mean over the splits of the metric on the held-out rows (about {n_test} rows a split, '
+        f'<p class="note">Each cell is the mean over the splits of the metric on the held-out rows (about {n_test:,} rows a split, '
         "never seen in training or validation) and its 95% interval. The intervals and the p-values use the Nadeau-Bengio "
         "correction for the overlap of the training sets (the plain standard error would be too narrow); p is the "
         f"Holm-adjusted p-value of the paired test against the best loss ({ALPHA:g} is the threshold). ★ marks a best loss, = the losses "
@@ -396,7 +396,7 @@ def _setup_section(comparison: Comparison) -> str:
         '<section class="card"><h2>Data and settings</h2><dl class="facts">'
         f"<dt>dataset</dt><dd>{_e(data['name'])}, target <code>{_e(data['target'])}</code>, task {_e(data['task'])}</dd>{classes}"
         f"<dt>splits</dt><dd>{split}{stratified}, seed {s['seed']}: {data['n_train']} training, {data['n_val']} validation "
-        f"({s['val_size']:g} of the rest, to choose the best epoch), {data['n_test']} test rows in the first; every loss sees the same "
+        f"({s['val_size']:g} of the rest, to choose the best epoch), {data['n_test']:,} test rows in the first; every loss sees the same "
         "splits and, per split, the same initialisation seed</dd>"
         f"<dt>features</dt><dd>{data['n_features']}, missing values imputed with the training median, standardised with training statistics</dd>"
         f"<dt>model</dt><dd>{_e(comparison.learner)}</dd>"
