@@ -9,19 +9,52 @@ so predictions come back in prediction space:
 - classifiers: class labels as the user gave them; ``predict_proba`` by the link (sigmoid or
   softmax) for losses that have probabilities; ``decision_function`` the raw margins. A
   margin-based loss (``hinge``) decides at margin 0 and has no ``predict_proba``.
+
+Where the booster computes the loss itself (its built-in objective, e.g. XGBoost's
+``binary:logistic`` for ``binary_crossentropy``), the estimators train with that objective and
+the booster's own intercept: the model is the booster's own estimator's, and there is no Python
+call per round. Each booster's table of :class:`NativeObjective` sits next to its estimators.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..losses._domain import Target
+from ..registry import get
 from ._margin import MarginLoss
 from .intercept import optimal_constant
 
 #: Targets a classifier can train: one margin per row (binary) or one per class.
 _BINARY_TARGETS = (Target.BINARY, Target.SIGNED)
 _CLASS_TARGETS = (Target.ONE_HOT, Target.CLASS_INDICES)
+
+
+@dataclass(frozen=True)
+class NativeObjective:
+    """A booster's built-in objective that computes a losskit loss.
+
+    ``options`` maps each of the loss's options to the booster parameter that carries it
+    (``{"quantile": "quantile_alpha"}``); every other option must be at its default, which is
+    the plain loss (no label smoothing, class weights or ignored class). ``accepts`` says which
+    values of the translated options the booster takes (``tweedie``: ``1 <= power < 2``).
+    ``classifier`` is True for the classification objectives: a classifier uses only those and a
+    regressor only the others (a regressor's soft labels are not the booster's 0/1 labels).
+    """
+
+    objective: str
+    options: dict = field(default_factory=dict)
+    accepts: object = None
+    classifier: bool = False
+
+
+def _is_default(value, default) -> bool:
+    """Whether an option's value is its default (an array value, e.g. class weights, never is)."""
+    if value is None or default is None:
+        return value is default
+    return isinstance(value, (bool, int, float, str)) and type(value) is type(default) and value == default
 
 
 class LossForm:
@@ -37,6 +70,23 @@ class LossForm:
     @property
     def name(self) -> str:
         return self.loss.name
+
+    def native(self, table: dict, *, classifier: bool) -> tuple[str, dict] | None:
+        """``(objective, booster parameters)`` where ``table`` has a built-in objective that computes
+        this loss with these options, for this kind of estimator; None where only losskit's does."""
+        entry = table.get(self.name)
+        if entry is None or self.spec is None or not self.spec.native or entry.classifier != classifier:
+            return None
+        defaults = get(self.name).options
+        params = {}
+        for option, value in self.loss.options.items():
+            if option in entry.options:
+                params[entry.options[option]] = value
+            elif option != self.spec.raw_option and not _is_default(value, defaults.get(option)):
+                return None
+        if entry.accepts is not None and not entry.accepts(self.loss.options):
+            return None
+        return entry.objective, params
 
     # ------------------------------------------------------------------ classification
     def class_margins(self, n_classes: int) -> int:
