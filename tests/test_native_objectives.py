@@ -171,6 +171,12 @@ def test_a_loss_object_brings_its_options():
     close(model.predict(X), lgb.LGBMRegressor(objective="quantile", alpha=0.3, **LGB).fit(X, y).predict(X))
 
 
+def test_options_at_their_default_stay_native():
+    X, y = BINARY
+    model = lkx.XGBClassifier(loss_options={"label_smoothing": 0, "class_weight": None}, **XGB).fit(X, y)
+    assert model.objective_ == "binary:logistic"  # 0 is the default 0.0
+
+
 def test_the_opt_out_trains_losskits_objective():
     X, y = DIABETES
     native = lkx.XGBRegressor(**XGB).fit(X, y)

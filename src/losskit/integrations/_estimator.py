@@ -19,6 +19,7 @@ call per round. Each booster's table of :class:`NativeObjective` sits next to it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -46,15 +47,16 @@ class NativeObjective:
 
     objective: str
     options: dict = field(default_factory=dict)
-    accepts: object = None
+    accepts: Callable[[dict], bool] | None = None
     classifier: bool = False
 
 
 def _is_default(value, default) -> bool:
-    """Whether an option's value is its default (an array value, e.g. class weights, never is)."""
-    if value is None or default is None:
+    """Whether an option's value is its default: None and booleans by identity, numbers by value
+    (``label_smoothing=0`` is the default 0.0); an array value (class weights) never is."""
+    if value is None or default is None or isinstance(value, bool) or isinstance(default, bool):
         return value is default
-    return isinstance(value, (bool, int, float, str)) and type(value) is type(default) and value == default
+    return isinstance(value, (int, float, str)) and isinstance(default, (int, float, str)) and value == default
 
 
 class LossForm:

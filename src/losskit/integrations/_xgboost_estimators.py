@@ -75,8 +75,9 @@ class _LossXGBModel(xgb.XGBModel):
             params["base_score"] = float(intercept[0]) if intercept.shape[0] == 1 else [float(c) for c in intercept]
             params["disable_default_eval_metric"] = 1
             obj, metric = Objective(form.margin_loss), XGBoostMetric(form.margin_loss)
-        dtrain = xgb.DMatrix(X, label=y, weight=sample_weight, missing=self.missing, enable_categorical=self.enable_categorical)
-        evals = [(xgb.DMatrix(Xv, label=yv, missing=self.missing), f"validation_{i}") for i, (Xv, yv) in enumerate(eval_set or [])]
+        data = dict(missing=self.missing, nthread=self.n_jobs)  # XGBoost's own estimators build theirs with n_jobs threads
+        dtrain = xgb.DMatrix(X, label=y, weight=sample_weight, enable_categorical=self.enable_categorical, **data)
+        evals = [(xgb.DMatrix(Xv, label=yv, **data), f"validation_{i}") for i, (Xv, yv) in enumerate(eval_set or [])]
         history: dict = {}
         self._Booster = xgb.train(
             params, dtrain, self.get_num_boosting_rounds(), evals=evals, obj=obj, custom_metric=metric,
