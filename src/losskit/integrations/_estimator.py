@@ -18,8 +18,8 @@ call per round. Each booster's table of :class:`NativeObjective` sits next to it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
