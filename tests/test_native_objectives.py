@@ -212,3 +212,9 @@ def test_options_the_booster_lacks_stay_on_losskit(estimator, data, loss, option
 def test_native_objective_must_be_a_bool(estimator):
     with pytest.raises(ValueError, match=rf"losskit\.\w+\.{estimator.__name__}: `native_objective` must be True or False; got 'yes'"):
         estimator(native_objective="yes").fit(*DIABETES)
+
+
+def test_losskits_route_sets_the_intercept_itself():
+    X, y = DIABETES
+    with pytest.raises(ValueError, match=r"losskit\.lightgbm\.LGBMRegressor: `init_score` is set by `loss=` on losskit's objective"):
+        lkl.LGBMRegressor(loss="log_cosh", **LGB).fit(X, y, init_score=np.zeros(len(y)))

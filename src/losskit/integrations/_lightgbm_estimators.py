@@ -81,7 +81,13 @@ class _LossLGBMModel:
             intercept = form.intercept(y, sample_weight, num_class)
             n = np.shape(y)[0]
             init = np.full(n, intercept[0]) if intercept.shape[0] == 1 else np.tile(intercept, (n, 1))
-            fit_params = {"init_score": init, "eval_metric": LightGBMMetric(form.margin_loss), **fit_params}
+            for name in ("init_score", "eval_metric"):
+                if fit_params.get(name) is not None:
+                    raise ValueError(
+                        f"{form.caller}: `{name}` is set by `loss=` on losskit's objective (the loss's intercept and "
+                        f"metric); got {name} in fit(). Leave it out, or use native_objective=True with a loss LightGBM has"
+                    )
+            fit_params = {**fit_params, "init_score": init, "eval_metric": LightGBMMetric(form.margin_loss)}
         # LightGBM reads the objective from ``objective`` (its classifier, at fit) and ``_objective``.
         self.objective = self._objective = objective
         try:
