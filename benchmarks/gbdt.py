@@ -15,7 +15,8 @@ objective); the same three for LightGBM (``objective="binary"``, 63 leaves). Run
 interleaved (each repeat runs every case once, after one warm-up round that builds the
 DMatrix's histogram index) and the figure is the median of each.
 
-Also recorded: one objective call on 10^6 margins (losskit against the hand-written one) and,
+Also recorded: one objective call on 10^6 margins (losskit, losskit inside
+``lk.value_checks(False)``, and the hand-written one) and,
 from one more ``xgboost.train`` run of each kind with XGBoost's calls wrapped in timers, where a
 boosting round's time goes (``per_round_ms``): the margins handed out (``Booster.predict``), the
 labels and weights read, the objective's own work, XGBoost's C++ round (with a custom objective:
@@ -38,6 +39,7 @@ import numpy as np
 import xgboost as xgb
 from xgboost import core
 
+import losskit as lk
 from losskit import lightgbm as lkl
 from losskit import xgboost as lkx
 
@@ -141,7 +143,13 @@ def main() -> None:
     margins = np.random.default_rng(1).normal(size=args.rows).astype(np.float32)
     objective = lkx.objective("binary_crossentropy")
     call = {}
-    for name, fn in (("losskit", lambda: objective(margins, dtrain)), ("hand-written", lambda: hand_written(margins, dtrain))):
+    def unchecked():
+        with lk.value_checks(False):
+            return objective(margins, dtrain)
+
+    calls = (("losskit", lambda: objective(margins, dtrain)), ("losskit, value checks off", unchecked),
+             ("hand-written", lambda: hand_written(margins, dtrain)))  # fmt: skip
+    for name, fn in calls:
         fn()
         samples = []
         for _ in range(7):
@@ -177,7 +185,10 @@ def main() -> None:
         print(f"| xgboost.train, {name} | {median[name]:.2f} | {median[name] / native:.2f}x native |")
     for name, ratio in result["estimators"]["ratio_to_own"].items():
         print(f"| {name} | {median[name]:.2f} | {ratio:.2f}x the library's own |")
-    print(f"one objective call: losskit {call['losskit']:.1f} ms, hand-written NumPy {call['hand-written']:.1f} ms")
+    print(
+        f"one objective call: losskit {call['losskit']:.1f} ms ({call['losskit, value checks off']:.1f} ms with "
+        f"lk.value_checks(False)), hand-written NumPy {call['hand-written']:.1f} ms"
+    )
     for name, pieces in rounds.items():
         print(f"per round, {name}: " + ", ".join(f"{key} {ms:.1f} ms" for key, ms in pieces.items()))
 
