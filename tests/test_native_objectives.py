@@ -31,6 +31,7 @@ BINARY = load_breast_cancer(return_X_y=True)
 IRIS = load_iris(return_X_y=True)
 X_DIABETES, Y_DIABETES = load_diabetes(return_X_y=True)
 DIABETES = (X_DIABETES, Y_DIABETES / 50.0)  # unit-sized targets: L1-type leaves move by eta at most
+POSITIVE = DIABETES  # the diabetes targets are positive (25 to 346): the gamma objectives' labels
 XGB = dict(n_estimators=15, max_depth=3, learning_rate=0.3, n_jobs=2)
 LGB = dict(n_estimators=15, num_leaves=7, verbose=-1, n_jobs=2)
 
@@ -57,6 +58,11 @@ TRANSLATED = {  # the booster parameters that carry METRICS' options
     "tweedie": ({"tweedie_variance_power": 1.3}, {"tweedie_variance_power": 1.3}),
     "huber": ({}, {"alpha": 0.7}),
 }
+
+
+def _first(entries):
+    """A table's entry for a loss at METRICS' options: the first of a tuple (``tweedie``'s, 1 < power < 2)."""
+    return entries[0] if isinstance(entries, tuple) else entries
 
 
 def labels_and_margins(name: str, rng):
@@ -95,12 +101,25 @@ def lightgbm_metric(objective, params, metric, y, margins) -> float:
 
 def test_every_mapping_is_checked():
     assert set(XGBOOST_OBJECTIVES) | set(LIGHTGBM_OBJECTIVES) == set(METRICS)
+    gamma = [entry.objective for entry in (*XGBOOST_OBJECTIVES["tweedie"], *LIGHTGBM_OBJECTIVES["tweedie"]) if entry.fixed]
+    assert gamma == ["reg:gamma", "gamma"]  # checked in test_gamma_objectives_compute_tweedie_at_power_2
+
+
+def test_gamma_objectives_compute_tweedie_at_power_2():
+    rng = np.random.default_rng(2)
+    y = (rng.gamma(2.0, size=300) + 0.1).astype(np.float32).astype(np.float64)  # positive, float32 numbers
+    first, second = rng.normal(size=300) * 0.5, rng.normal(size=300) * 0.5
+    ours = losskit_value("tweedie", {"power": 2.0}, y, first) - losskit_value("tweedie", {"power": 2.0}, y, second)
+    xgboost = xgboost_metric("reg:gamma", {}, "gamma-nloglik", y, first) - xgboost_metric("reg:gamma", {}, "gamma-nloglik", y, second)
+    lightgbm = lightgbm_metric("gamma", {}, "gamma", y, first) - lightgbm_metric("gamma", {}, "gamma", y, second)
+    assert ours == pytest.approx(2.0 * xgboost, rel=1e-5)
+    assert ours == pytest.approx(2.0 * lightgbm, rel=1e-9)
 
 
 @pytest.mark.parametrize("name", sorted(XGBOOST_OBJECTIVES))
 def test_xgboost_objective_computes_the_loss(name):
     options, metric, _, factor = METRICS[name]
-    objective, params = XGBOOST_OBJECTIVES[name].objective, TRANSLATED.get(name, ({}, {}))[0]
+    objective, params = _first(XGBOOST_OBJECTIVES[name]).objective, TRANSLATED.get(name, ({}, {}))[0]
     y, first, second = labels_and_margins(name, np.random.default_rng(0))
     booster = xgboost_metric(objective, params, metric, y, first) - xgboost_metric(objective, params, metric, y, second)
     ours = losskit_value(name, options, y, first) - losskit_value(name, options, y, second)
@@ -110,7 +129,7 @@ def test_xgboost_objective_computes_the_loss(name):
 @pytest.mark.parametrize("name", sorted(LIGHTGBM_OBJECTIVES))
 def test_lightgbm_objective_computes_the_loss(name):
     options, _, metric, factor = METRICS[name]
-    objective, params = LIGHTGBM_OBJECTIVES[name].objective, TRANSLATED.get(name, ({}, {}))[1]
+    objective, params = _first(LIGHTGBM_OBJECTIVES[name]).objective, TRANSLATED.get(name, ({}, {}))[1]
     y, first, second = labels_and_margins(name, np.random.default_rng(1))
     booster = lightgbm_metric(objective, params, metric, y, first) - lightgbm_metric(objective, params, metric, y, second)
     ours = losskit_value(name, options, y, first) - losskit_value(name, options, y, second)
@@ -128,6 +147,7 @@ CASES = [
     (lkx.XGBRegressor, xgb.XGBRegressor, DIABETES, "quantile", {"quantile": 0.8}, {"objective": "reg:quantileerror", "quantile_alpha": 0.8}),
     (lkx.XGBRegressor, xgb.XGBRegressor, DIABETES, "poisson", None, {"objective": "count:poisson"}),
     (lkx.XGBRegressor, xgb.XGBRegressor, DIABETES, "tweedie", {"power": 1.3}, {"objective": "reg:tweedie", "tweedie_variance_power": 1.3}),
+    (lkx.XGBRegressor, xgb.XGBRegressor, POSITIVE, "tweedie", {"power": 2}, {"objective": "reg:gamma"}),
     (lkl.LGBMClassifier, lgb.LGBMClassifier, BINARY, "binary_crossentropy", None, {"objective": "binary"}),
     (lkl.LGBMClassifier, lgb.LGBMClassifier, IRIS, "categorical_crossentropy", None, {"objective": "multiclass"}),
     (lkl.LGBMRegressor, lgb.LGBMRegressor, DIABETES, "mean_squared_error", None, {"objective": "regression"}),
@@ -135,6 +155,7 @@ CASES = [
     (lkl.LGBMRegressor, lgb.LGBMRegressor, DIABETES, "quantile", {"quantile": 0.8}, {"objective": "quantile", "alpha": 0.8}),
     (lkl.LGBMRegressor, lgb.LGBMRegressor, DIABETES, "poisson", None, {"objective": "poisson"}),
     (lkl.LGBMRegressor, lgb.LGBMRegressor, DIABETES, "tweedie", {"power": 1.3}, {"objective": "tweedie", "tweedie_variance_power": 1.3}),
+    (lkl.LGBMRegressor, lgb.LGBMRegressor, POSITIVE, "tweedie", {"power": 2.0}, {"objective": "gamma"}),
     (lkl.LGBMRegressor, lgb.LGBMRegressor, DIABETES, "huber", {"delta": 0.7}, {"objective": "huber", "alpha": 0.7}),
 ]  # fmt: skip
 

@@ -38,9 +38,12 @@ class NativeObjective:
     """A booster's built-in objective that computes a losskit loss.
 
     ``options`` maps each of the loss's options to the booster parameter that carries it
-    (``{"quantile": "quantile_alpha"}``); every other option must be at its default, which is
-    the plain loss (no label smoothing, class weights or ignored class). ``accepts`` says which
-    values of the translated options the booster takes (``tweedie``: ``1 <= power < 2``).
+    (``{"quantile": "quantile_alpha"}``); ``fixed`` holds options the objective computes at one
+    value only (``reg:gamma`` is ``tweedie`` at ``power=2``); every other option must be at its
+    default, which is the plain loss (no label smoothing, class weights or ignored class).
+    ``accepts`` says which values of the translated options the booster takes (``tweedie``:
+    ``1 <= power < 2``). A table maps a loss's name to one entry or a tuple of them (the first
+    that fits the options is used).
     ``classifier`` is True for the classification objectives: a classifier uses only those and a
     regressor only the others (a regressor's soft labels are not the booster's 0/1 labels).
     """
@@ -48,6 +51,7 @@ class NativeObjective:
     objective: str
     options: dict = field(default_factory=dict)
     accepts: Callable[[dict], bool] | None = None
+    fixed: dict = field(default_factory=dict)
     classifier: bool = False
 
 
@@ -76,19 +80,29 @@ class LossForm:
     def native(self, table: dict, *, classifier: bool) -> tuple[str, dict] | None:
         """``(objective, booster parameters)`` where ``table`` has a built-in objective that computes
         this loss with these options, for this kind of estimator; None where only losskit's does."""
-        entry = table.get(self.name)
-        if entry is None or self.spec is None or not self.spec.native or entry.classifier != classifier:
+        entries = table.get(self.name, ())
+        if self.spec is None or not self.spec.native:
             return None
         defaults = get(self.name).options
+        for entry in entries if isinstance(entries, tuple) else (entries,):
+            if entry.classifier == classifier and (found := self._translated(entry, defaults)) is not None:
+                return entry.objective, found
+        return None
+
+    def _translated(self, entry: NativeObjective, defaults: dict) -> dict | None:
+        """The booster parameters that carry this loss's options under ``entry``, or None where it does not fit."""
         params = {}
         for option, value in self.loss.options.items():
             if option in entry.options:
                 params[entry.options[option]] = value
+            elif option in entry.fixed:
+                if not _is_default(value, entry.fixed[option]):
+                    return None
             elif option != self.spec.raw_option and not _is_default(value, defaults.get(option)):
                 return None
         if entry.accepts is not None and not entry.accepts(self.loss.options):
             return None
-        return entry.objective, params
+        return params
 
     # ------------------------------------------------------------------ classification
     def class_margins(self, n_classes: int) -> int:

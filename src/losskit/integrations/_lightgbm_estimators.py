@@ -24,11 +24,11 @@ from .lightgbm import LightGBMMetric
 
 #: The losses LightGBM computes itself, with the parameters that carry their options. Each was
 #: checked against LightGBM (tests/test_native_objectives.py): its metric for the objective is the
-#: loss up to a constant and a factor; gradients: ``regression`` is ``e`` (losskit's MSE ``2 e``),
-#: ``tweedie`` half the deviance's, ``huber`` ``clip(e, -alpha, alpha)`` with Hessian 1 (losskit's
-#: surrogate), ``multiclass``'s Hessian ``k / (k - 1) p (1 - p)``. ``regression_l1`` and
-#: ``quantile`` also refit each leaf to the residuals' median (quantile), which a custom objective
-#: cannot.
+#: loss up to a constant and a factor. Gradients: ``regression`` is ``e`` (losskit's MSE ``2 e``);
+#: ``tweedie`` and ``gamma`` (``tweedie`` at power 2) are half the deviance's; ``huber`` is
+#: ``clip(e, -alpha, alpha)`` with Hessian 1 (losskit's surrogate); ``multiclass``'s Hessian is
+#: ``k / (k - 1) p (1 - p)``. ``regression_l1`` and ``quantile`` also refit each leaf to the
+#: residuals' median (quantile), which a custom objective cannot.
 NATIVE_OBJECTIVES = {
     "binary_crossentropy": NativeObjective("binary", classifier=True),
     "categorical_crossentropy": NativeObjective("multiclass", classifier=True),
@@ -37,8 +37,9 @@ NATIVE_OBJECTIVES = {
     "mean_absolute_error": NativeObjective("regression_l1"),
     "quantile": NativeObjective("quantile", {"quantile": "alpha"}),
     "poisson": NativeObjective("poisson"),
-    "tweedie": NativeObjective(
-        "tweedie", {"power": "tweedie_variance_power"}, accepts=lambda options: 1.0 <= options["power"] < 2.0
+    "tweedie": (
+        NativeObjective("tweedie", {"power": "tweedie_variance_power"}, accepts=lambda options: 1.0 <= options["power"] < 2.0),
+        NativeObjective("gamma", fixed={"power": 2.0}),
     ),
     "huber": NativeObjective("huber", {"delta": "alpha"}),
 }

@@ -25,9 +25,10 @@ from .xgboost import XGBoostMetric
 
 #: The losses XGBoost computes itself, with the parameters that carry their options. Each was
 #: checked against XGBoost (tests/test_native_objectives.py): its metric for the objective is the
-#: loss up to a constant and a factor; gradients: ``reg:squarederror`` is ``e`` (losskit's MSE ``2 e``),
-#: ``reg:tweedie`` half the deviance's, ``multi:softprob``'s Hessian ``2 p (1 - p)``. Left out:
-#: ``reg:pseudohubererror`` is the pseudo-Huber loss, not ``huber``.
+#: loss up to a constant and a factor. Gradients: ``reg:squarederror`` is ``e`` (losskit's MSE
+#: ``2 e``); ``reg:tweedie`` and ``reg:gamma`` (``tweedie`` at power 2) are half the deviance's;
+#: ``multi:softprob``'s Hessian is ``2 p (1 - p)``. Left out: ``reg:pseudohubererror`` is the
+#: pseudo-Huber loss, not ``huber``.
 NATIVE_OBJECTIVES = {
     "binary_crossentropy": NativeObjective("binary:logistic", classifier=True),
     "categorical_crossentropy": NativeObjective("multi:softprob", classifier=True),
@@ -36,8 +37,9 @@ NATIVE_OBJECTIVES = {
     "mean_absolute_error": NativeObjective("reg:absoluteerror"),
     "quantile": NativeObjective("reg:quantileerror", {"quantile": "quantile_alpha"}),
     "poisson": NativeObjective("count:poisson"),
-    "tweedie": NativeObjective(
-        "reg:tweedie", {"power": "tweedie_variance_power"}, accepts=lambda options: 1.0 <= options["power"] < 2.0
+    "tweedie": (
+        NativeObjective("reg:tweedie", {"power": "tweedie_variance_power"}, accepts=lambda options: 1.0 <= options["power"] < 2.0),
+        NativeObjective("reg:gamma", fixed={"power": 2.0}),
     ),
 }
 
