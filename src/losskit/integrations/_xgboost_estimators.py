@@ -77,7 +77,7 @@ class _LossXGBModel(xgb.XGBModel):
             params["base_score"] = float(intercept[0]) if intercept.shape[0] == 1 else [float(c) for c in intercept]
             params["disable_default_eval_metric"] = 1
             obj, metric = Objective(form.margin_loss), XGBoostMetric(form.margin_loss)
-        data = dict(missing=self.missing, nthread=self.n_jobs)  # XGBoost's own estimators build theirs with n_jobs threads
+        data = {"missing": self.missing, "nthread": self.n_jobs}  # as XGBoost's own estimators build theirs
         dtrain = xgb.DMatrix(X, label=y, weight=sample_weight, enable_categorical=self.enable_categorical, **data)
         evals = [(xgb.DMatrix(Xv, label=yv, **data), f"validation_{i}") for i, (Xv, yv) in enumerate(eval_set or [])]
         history: dict = {}
