@@ -90,11 +90,16 @@ def quantile(y_true, y_pred, *, quantile=0.5, surrogate):
 
 @fast_derivatives(losses.log_cosh, accepts=_same_shapes)
 def log_cosh(y_true, y_pred, *, surrogate):
-    """``g = tanh(e) / d``, ``h = 4 t / (1 + t)^2 / d`` with ``t = exp(-2|e|)``."""
+    """``g = tanh(e) / d``, ``h = 4 t / (1 + t)^2 / d`` with ``t = exp(-2|e|)``; surrogate
+    ``h = tanh(e) / (e d)``, ``1 / d`` at ``e = 0``."""
     d = y_pred.shape[-1]
     error = np.subtract(y_pred, y_true)
     grad = np.tanh(error)
     grad /= d
+    if surrogate:
+        hess = np.full_like(grad, 1.0 / d)
+        np.divide(grad, error, out=hess, where=error != 0)
+        return grad, hess
     t = np.abs(error, out=error)
     t *= -2.0
     np.exp(t, out=t)

@@ -9,19 +9,58 @@ so predictions come back in prediction space:
 - classifiers: class labels as the user gave them; ``predict_proba`` by the link (sigmoid or
   softmax) for losses that have probabilities; ``decision_function`` the raw margins. A
   margin-based loss (``hinge``) decides at margin 0 and has no ``predict_proba``.
+
+Where the booster computes the loss itself (its built-in objective, e.g. XGBoost's
+``binary:logistic`` for ``binary_crossentropy``), the estimators train with that objective and
+the booster's own intercept: the model is the booster's own estimator's, and there is no Python
+call per round. Each booster's table of :class:`NativeObjective` sits next to its estimators.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..losses._domain import Target
+from ..registry import get
 from ._margin import MarginLoss
 from .intercept import optimal_constant
 
 #: Targets a classifier can train: one margin per row (binary) or one per class.
 _BINARY_TARGETS = (Target.BINARY, Target.SIGNED)
 _CLASS_TARGETS = (Target.ONE_HOT, Target.CLASS_INDICES)
+
+
+@dataclass(frozen=True)
+class NativeObjective:
+    """A booster's built-in objective that computes a losskit loss.
+
+    ``options`` maps each of the loss's options to the booster parameter that carries it
+    (``{"quantile": "quantile_alpha"}``); ``fixed`` holds options the objective computes at one
+    value only (``reg:gamma`` is ``tweedie`` at ``power=2``); every other option must be at its
+    default, which is the plain loss (no label smoothing, class weights or ignored class).
+    ``accepts`` says which values of the translated options the booster takes (``tweedie``:
+    ``1 <= power < 2``). A table maps a loss's name to one entry or a tuple of them (the first
+    that fits the options is used).
+    ``classifier`` is True for the classification objectives: a classifier uses only those and a
+    regressor only the others (a regressor's soft labels are not the booster's 0/1 labels).
+    """
+
+    objective: str
+    options: dict = field(default_factory=dict)
+    accepts: Callable[[dict], bool] | None = None
+    fixed: dict = field(default_factory=dict)
+    classifier: bool = False
+
+
+def _is_default(value, default) -> bool:
+    """Whether an option's value is its default: None and booleans by identity, numbers by value
+    (``label_smoothing=0`` is the default 0.0); an array value (class weights) never is."""
+    if value is None or default is None or isinstance(value, bool) or isinstance(default, bool):
+        return value is default
+    return isinstance(value, (int, float, str)) and isinstance(default, (int, float, str)) and value == default
 
 
 class LossForm:
@@ -37,6 +76,33 @@ class LossForm:
     @property
     def name(self) -> str:
         return self.loss.name
+
+    def native(self, table: dict, *, classifier: bool) -> tuple[str, dict] | None:
+        """``(objective, booster parameters)`` where ``table`` has a built-in objective that computes
+        this loss with these options, for this kind of estimator; None where only losskit's does."""
+        entries = table.get(self.name, ())
+        if self.spec is None or not self.spec.native:
+            return None
+        defaults = get(self.name).options
+        for entry in entries if isinstance(entries, tuple) else (entries,):
+            if entry.classifier == classifier and (found := self._translated(entry, defaults)) is not None:
+                return entry.objective, found
+        return None
+
+    def _translated(self, entry: NativeObjective, defaults: dict) -> dict | None:
+        """The booster parameters that carry this loss's options under ``entry``, or None where it does not fit."""
+        params = {}
+        for option, value in self.loss.options.items():
+            if option in entry.options:
+                params[entry.options[option]] = value
+            elif option in entry.fixed:
+                if not _is_default(value, entry.fixed[option]):
+                    return None
+            elif option != self.spec.raw_option and not _is_default(value, defaults.get(option)):
+                return None
+        if entry.accepts is not None and not entry.accepts(self.loss.options):
+            return None
+        return params
 
     # ------------------------------------------------------------------ classification
     def class_margins(self, n_classes: int) -> int:
