@@ -292,11 +292,23 @@ def _bce_accepts(y_true, y_pred, options) -> bool:
 
 
 def _bce_small(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    """The objective from :func:`_bce` through autograd (small tensors)."""
-    if label_smoothing:
-        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    values = _bce(y_true, y_pred, class_weight=class_weight)
-    return values.sum() / y_pred.shape[-1] if sum_ else values.mean()
+    """The objective through autograd (small tensors), in four graph nodes (each costs more than a
+    pass over a small tensor): ``sum_k W_k softplus(s_k x)`` over the pair ``s = (1, -1)``, with
+    ``W = c (w_0 (1 - y'), w_1 y')`` (``y'`` the smoothed label) made by one ``addcmul`` of
+    constants, ``c`` folding the reduction into the sum (``1/n`` over ``n`` elements for the mean,
+    ``1/d`` over the width for the sum of per-sample means). Exact as :func:`_bce`: each softplus
+    is computed directly, and a hard label gives one weight exactly 0; double backward is
+    softplus' own, finite."""
+    torch = _TORCH["torch"]
+    threshold = 20.0 if y_pred.dtype == torch.float32 else 40.0
+    w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
+    c = 1.0 / (y_pred.shape[-1] if sum_ else y_pred.numel())
+    ls = label_smoothing
+    base, slope, signs = _constants(((c * w0 * (1.0 - 0.5 * ls), c * w1 * 0.5 * ls), (-c * w0 * (1.0 - ls), c * w1 * (1.0 - ls)), (1.0, -1.0)), y_pred)
+    if y_pred.shape[-1] != 1:
+        y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
+    weights = torch.addcmul(base, y_true, slope)
+    return (_NN.softplus(y_pred * signs, 1.0, threshold) * weights).sum()
 
 
 @analytic(losses.binary_crossentropy, accepts=_bce_accepts, forward=_bce_total, backward=_bce_gradient, small=_bce_small)
@@ -338,22 +350,26 @@ analytic(losses.binary_focal_crossentropy, accepts=_same_shapes)(_reference_valu
 
 
 # ----------------------------------------------------------------------------- multi-class crossentropy
-_WEIGHTS: dict[tuple, Any] = {}
+_CONSTANTS: dict[tuple, Any] = {}
+
+
+def _constants(rows: tuple, like) -> tuple:
+    """Each of ``rows`` (tuples of floats) as a 1-d tensor of ``like``'s dtype and device, made once
+    per dtype and device (copying a list to an accelerator at every call would wait for it)."""
+    key = (rows, like.dtype, like.device)
+    constants = _CONSTANTS.get(key)
+    if constants is None:
+        torch = _torch()[0]
+        constants = tuple(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows)
+        if not torch.compiler.is_compiling():
+            if len(_CONSTANTS) < 64:  # a bounded cache
+                _CONSTANTS[key] = constants
+    return constants
 
 
 def _class_weight_tensor(class_weight, like):
-    """``class_weight`` as a tensor of ``like``'s dtype and device, made once per dtype and device
-    (copying a list to an accelerator at every call would wait for the device)."""
-    if class_weight is None:
-        return None
-    key = (tuple(float(w) for w in class_weight), like.dtype, like.device)
-    weights = _WEIGHTS.get(key)
-    if weights is None:
-        weights = _torch()[0].tensor(key[0], dtype=like.dtype, device=like.device)
-        if not _torch()[0].compiler.is_compiling():
-            if len(_WEIGHTS) < 64:  # a bounded cache
-                _WEIGHTS[key] = weights
-    return weights
+    """``class_weight`` as a tensor of ``like``'s dtype and device (:func:`_constants`), or None."""
+    return None if class_weight is None else _constants((tuple(float(w) for w in class_weight),), like)[0]
 
 
 def _rows(x):
@@ -431,7 +447,7 @@ def _scce_accepts(y_true, y_pred, options) -> bool:
 def _scce_values(y_true, y_pred, reduction, ignore_class, class_weight):
     """``F.cross_entropy`` with class indices (``reduction``: PyTorch's enum)."""
     ignore = _NO_IGNORED_INDEX if ignore_class is None else ignore_class
-    weight = None if class_weight is None else _class_weight_tensor(class_weight, y_pred)
+    weight = _class_weight_tensor(class_weight, y_pred)
     labels = y_true if y_true.ndim == 1 else y_true.reshape(-1)
     if labels.dtype != _TORCH["int64"]:
         labels = labels.long()
