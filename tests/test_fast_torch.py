@@ -315,3 +315,16 @@ def test_bce_from_logits_is_exact_for_confident_right_answers(dtype, small, monk
         per_sample = value(y, x.detach())
         small = exact_terms > tiny
         torch.testing.assert_close(per_sample.double()[small[:, 0]], exact_terms[small], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("small", [0, fast_torch.SMALL], ids=["function", "autograd"])
+def test_bce_from_logits_at_signed_zero_logits(small, monkeypatch):
+    """At ``x = +0`` and ``-0``: value ``log 2`` and gradient ``sigmoid(0) - y = 1/2 - y`` (the
+    Function's saved gradient takes the sign of ``x`` as 0 there)."""
+    monkeypatch.setattr(fast_torch, "SMALL", small)
+    x = torch.tensor([[0.0], [-0.0], [0.0], [-0.0]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([[0.0], [0.0], [1.0], [0.3]], dtype=torch.float64)
+    objective = lk.get("binary_crossentropy", from_logits=True, reduction="sum")(y, x)
+    (grad,) = torch.autograd.grad(objective, x)
+    torch.testing.assert_close(objective, torch.tensor(4 * np.log(2.0), dtype=torch.float64), rtol=1e-15, atol=0)
+    torch.testing.assert_close(grad, 0.5 - y, rtol=1e-15, atol=0)

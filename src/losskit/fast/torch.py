@@ -245,45 +245,46 @@ def _bce(y_true, y_pred, *, class_weight=None):
 
 
 def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    """The forward of BCE from logits: ``relu(x) - y x + log1p(exp(-|x|))`` summed, with one
-    ``log1p`` pass (``F.softplus`` would take one per sign of the logit) and three tensors
-    allocated (fresh memory costs more than a pass over it: two tensors, the rest in place). Exact
-    to rounding for hard labels: ``relu(x) - x`` is 0 or ``-x`` exactly, where ``F.binary_cross_
-    entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)`` cancels (``y = 0``, ``x << 0``).
-    ``relu(x) = (x + |x|) / 2``, exactly. Saves ``t = log1p(exp(-|x|))`` for the backward."""
+    """The forward of BCE from logits: ``sum((step(x) - y) x) + sum(t)`` over the width, with
+    ``t = log1p(exp(-|x|))`` and ``(step(x) - y) x = relu(x) - y x``, which is 0 or ``-x`` exactly
+    for hard labels (``F.binary_cross_entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)``
+    cancels for ``y = 0``, ``x << 0``); both sums have non-negative terms. ``step`` is
+    ``heaviside(x, 1/2)``, ``t`` one softplus of ``|x|`` (``beta = -1``: ``-t``) in place, the
+    first sum a ``dot``. Where ``y_pred`` requires grad, the gradient :func:`_bce_gradient` needs
+    is made here and saved, from the same ``step(x) - y`` and ``t``: ``step(x) - y - sign(x)
+    sigmoid(-|x|)``, ``sigmoid(-|x|) = -expm1(-t)`` (exact for confident right answers, where
+    torch's ``sigmoid(x) - y`` rounds to 0). Class weights: the ``lerp`` of both weighted terms."""
     torch = _TORCH["torch"]
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    values = y_pred.abs()
-    t = values.neg().exp_().log1p_()  # softplus(-|x|)
-    values.add_(y_pred).mul_(0.5)  # relu(x)
-    if class_weight is None:
-        values.addcmul_(y_true, y_pred, value=-1.0).add_(t)
-    else:
+    minus_t = _NN.softplus(y_pred.abs(), -1.0, 20.0)  # -log1p(exp(-|x|)): beta = -1 never reaches the threshold
+    if class_weight is not None:
         w0, w1 = (float(w) for w in class_weight)
-        values = torch.lerp((values + t).mul_(w0), (values - y_pred).add_(t).mul_(w1), y_true)
-    return values.sum() / y_pred.shape[-1], (t,)
+        relu = torch.relu(y_pred)
+        values = torch.lerp((relu - minus_t).mul_(w0), (relu - y_pred).sub_(minus_t).mul_(w1), y_true)
+        return values.sum() / y_pred.shape[-1], ()
+    step = torch.heaviside(y_pred, _constants(((0.5,),), y_pred)[0]).sub_(y_true)  # step(x) - y
+    total = (torch.dot(step.view(-1), y_pred.reshape(-1)) - minus_t.sum()) / y_pred.shape[-1]
+    if not y_pred.requires_grad:
+        return total, ()
+    signed = minus_t.expm1_().mul_(torch.sign(y_pred))  # -sign(x) sigmoid(-|x|)
+    return total, (step.add_(signed),)
 
 
 def _bce_gradient(y_true, y_pred, saved, scale, create_graph, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
     """``sigmoid(x) - y`` (weighted: ``w_0 (1 - y) sigmoid(x) - w_1 y sigmoid(-x)``) over the width,
     exact for confident right answers: ``-sigmoid(-x)`` for ``y = 1``, where ``F.binary_cross_entropy_
-    with_logits``' gradient rounds to 0 (``x > 17`` in float32). First order: from the saved
-    ``t = log1p(exp(-|x|))``, ``step(x) - y - sign(x) sigmoid(-|x|)`` (``step(0) = 1/2``,
-    ``sigmoid(-|x|) = -expm1(-t)``), in place on two new tensors; second order (or class weights):
-    ``lerp`` of two sigmoids, differentiable."""
+    with_logits``' gradient rounds to 0 (``x > 17`` in float32). First order: the gradient
+    :func:`_bce_total` saved, scaled (one pass); second order, class weights, or none saved (a
+    ``torch.func`` transform): the ``lerp`` of two sigmoids, differentiable."""
     torch = _TORCH["torch"]
     scale = scale / y_pred.shape[-1]
+    if saved and not create_graph:
+        return saved[0] * scale
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if create_graph or class_weight is not None:
-        w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
-        return torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true) * scale
-    (t,) = saved
-    sign = torch.sign(y_pred)
-    signed = t.neg().expm1_().mul_(sign)  # -sign(x) sigmoid(-|x|)
-    gradient = sign.add_(1.0).mul_(0.5).sub_(y_true)  # step(x) - y: 0 for a hard label on the right side
-    return gradient.add_(signed).mul_(scale)
+    w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
+    return torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true) * scale
 
 
 def _bce_accepts(y_true, y_pred, options) -> bool:
