@@ -257,7 +257,8 @@ def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1
     torch = _TORCH["torch"]
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    minus_t = _NN.softplus(y_pred.abs(), -1.0, 20.0)  # -log1p(exp(-|x|)): beta = -1 never reaches the threshold
+    minus_t = y_pred.abs()
+    _NN.softplus(minus_t, -1.0, 20.0, out=minus_t)  # -log1p(exp(-|x|)): beta = -1 never reaches the threshold
     if class_weight is not None:
         w0, w1 = (float(w) for w in class_weight)
         relu = torch.relu(y_pred)
