@@ -512,6 +512,12 @@ def _unit_targets(y_true, y_pred, objective, options) -> bool:
     return low.item() >= 0.0 and high.item() <= 1.0 and math.isfinite(objective.item())
 
 
+def _unit_targets_finite_objective(y_true, y_pred, objective, options) -> bool:
+    """Categorical crossentropy: targets in [0, 1]; the objective read its own finiteness (where
+    values are readable, as here: :func:`_cce_objective`), so no second scalar read."""
+    return _unit_interval(y_true)
+
+
 def _non_negative_targets(y_true, y_pred, objective, options) -> bool:
     """Counts >= 0, rates >= 0 (log-rates: any finite value) and a finite objective."""
     if not options.get("log_input") and not y_pred.min().item() >= 0.0:
@@ -558,7 +564,7 @@ _CHECKS = {
     "poisson": _non_negative_targets,
     "binary_crossentropy": _unit_targets,
     "binary_focal_crossentropy": _focal_inputs,
-    "categorical_crossentropy": _unit_targets,
+    "categorical_crossentropy": _unit_targets_finite_objective,
     "sparse_categorical_crossentropy": _labels_and_finite,
     "kl_divergence": _distribution_targets,
 }
