@@ -190,8 +190,8 @@ def _record_gradient(spec) -> Callable:
 #: Below this many elements an :func:`analytic` loss with a ``small`` form runs it through
 #: autograd instead: the Function's fixed Python cost (tens of microseconds) is more than its
 #: fewer passes save (measured for BCE from logits, forward and backward: the crossover lies between
-#: 2^12 and 2^14 elements; at 2^14 the Function takes 0.7x the autograd form, at 2^12 1.1x).
-SMALL = 2**14
+#: 2^12 and 2^13 elements; at 2^13 the Function takes 0.85x the autograd form, at 2^12 1.1x).
+SMALL = 2**13
 
 
 def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = None, backward: Callable | None = None, small: Callable | None = None):
@@ -253,8 +253,9 @@ def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1
     terms. Where ``y_pred`` requires grad, it also makes and saves ``2 (sigmoid(x) - y) = D - 2
     sign(x) sigmoid(-|x|)`` from the same ``D`` (exact for confident right answers: ``-2
     sigmoid(-x)`` for ``y = 1``, where torch's ``sigmoid(x) - y`` rounds to 0): the backward is one
-    multiplication. Ten passes, vectorised ops only (``heaviside``, ``expm1`` and ``softplus`` are
-    two to six times slower on CPU). Class weights: the ``lerp`` of both weighted terms."""
+    multiplication. Eleven passes (nine without the gradient), all vectorised ops (``heaviside``,
+    ``expm1`` and ``softplus`` are two to six times slower on CPU). Class weights: the ``lerp`` of
+    both weighted terms."""
     torch = _TORCH["torch"]
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
