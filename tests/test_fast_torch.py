@@ -250,6 +250,46 @@ def test_analytic_functions_give_the_generic_gradient_and_the_analytic_derivativ
         torch.testing.assert_close(h1, loss.hessian(y_true, x) * v / rows, **tol)
 
 
+def float64_bce(y, x, label_smoothing=0.0, class_weight=(1.0, 1.0)):
+    """``w_1 y' softplus(-x) + w_0 (1 - y') softplus(x)``, softplus as ``relu(z) + log1p(exp(-|z|))``
+    (no threshold), in float64, averaged over the last axis."""
+    y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+
+    def softplus(z):
+        return torch.relu(z) + torch.log1p(torch.exp(-z.abs()))
+
+    return (class_weight[1] * y * softplus(-x) + class_weight[0] * (1.0 - y) * softplus(x)).mean(-1)
+
+
+@pytest.mark.parametrize("shape", [(6, 1), (4, 3), (2, 3, 2)], ids=str)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.2}, {"class_weight": [0.5, 3.0]}, {"label_smoothing": 0.1, "class_weight": [2.0, 0.0]}], ids=str)
+def test_bce_small_form_against_a_float64_formula(options, dtype, shape):
+    """The autograd form below ``SMALL`` (one softplus over ``(x, -x)``, weights from one
+    ``addcmul``), hard and soft labels, both reductions: value, gradient and Hessian-vector
+    product against autograd of an independent float64 formula."""
+    g = torch.Generator().manual_seed(5)
+    x64 = 8.0 * torch.randn(shape, generator=g, dtype=torch.float64)
+    y64 = (torch.rand(shape, generator=g, dtype=torch.float64) < 0.5).double()
+    y64[..., 0] = torch.rand(shape[:-1], generator=g, dtype=torch.float64)  # soft labels too
+    weights = tuple(options.get("class_weight", (1.0, 1.0)))
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-11, atol=1e-13)
+    v = torch.linspace(-1.0, 1.0, x64.numel(), dtype=torch.float64).reshape(shape)
+    for reduction in ("sum_over_batch_size", "sum"):
+        x, xr = x64.to(dtype).requires_grad_(), x64.clone().requires_grad_()
+        objective = lk.get("binary_crossentropy", from_logits=True, reduction=reduction, **options)(y64.to(dtype), x)
+        per_sample = float64_bce(y64, xr, options.get("label_smoothing", 0.0), weights)
+        expected = per_sample.sum() if reduction == "sum" else per_sample.mean()
+        assert objective.grad_fn is not None and type(objective.grad_fn).__name__ != "ObjectiveBackward"
+        torch.testing.assert_close(objective.double(), expected, **tol)
+        (grad,) = torch.autograd.grad(objective, x, create_graph=True)
+        (grad_r,) = torch.autograd.grad(expected, xr, create_graph=True)
+        torch.testing.assert_close(grad.double(), grad_r, **tol)
+        (hvp,) = torch.autograd.grad(grad, x, v.to(dtype))
+        (hvp_r,) = torch.autograd.grad(grad_r, xr, v)
+        torch.testing.assert_close(hvp.double(), hvp_r, **tol)
+
+
 @pytest.mark.parametrize("small", [0, fast_torch.SMALL], ids=["function", "autograd"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 def test_bce_from_logits_is_exact_for_confident_right_answers(dtype, small, monkeypatch):
@@ -275,3 +315,16 @@ def test_bce_from_logits_is_exact_for_confident_right_answers(dtype, small, monk
         per_sample = value(y, x.detach())
         small = exact_terms > tiny
         torch.testing.assert_close(per_sample.double()[small[:, 0]], exact_terms[small], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("small", [0, fast_torch.SMALL], ids=["function", "autograd"])
+def test_bce_from_logits_at_signed_zero_logits(small, monkeypatch):
+    """At ``x = +0`` and ``-0``: value ``log 2`` and gradient ``sigmoid(0) - y = 1/2 - y`` (the
+    Function's saved gradient takes the sign of ``x`` as 0 there)."""
+    monkeypatch.setattr(fast_torch, "SMALL", small)
+    x = torch.tensor([[0.0], [-0.0], [0.0], [-0.0]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([[0.0], [0.0], [1.0], [0.3]], dtype=torch.float64)
+    objective = lk.get("binary_crossentropy", from_logits=True, reduction="sum")(y, x)
+    (grad,) = torch.autograd.grad(objective, x)
+    torch.testing.assert_close(objective, torch.tensor(4 * np.log(2.0), dtype=torch.float64), rtol=1e-15, atol=0)
+    torch.testing.assert_close(grad, 0.5 - y, rtol=1e-15, atol=0)
