@@ -53,6 +53,7 @@ from ..losses._prepare import (
     deferrable,
     prepare,
     result_dtype,
+    settled_by_total,
 )
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
@@ -189,11 +190,19 @@ class Terms(NamedTuple):
     scratch: int = 0
 
 
-def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
+def elementwise(
+    loss: Callable, *, accepts: Callable, nan_fallback: bool = False, non_finite_total: tuple[str, ...] | Callable = ()
+) -> Callable[[Callable], Callable]:
     """Register the decorated ``terms(**options) -> Terms`` as the NumPy kernels of ``loss``: its
     value kernel (per-sample means over the last axis, :func:`_mean_over_last_axis`) and its
     objective (the weighted sum of those means, block by block, never writing them:
-    :func:`_elementwise_sum`). Both run the same :class:`Terms`."""
+    :func:`_elementwise_sum`). Both run the same :class:`Terms`.
+
+    ``non_finite_total`` (or ``options -> arguments``): the arguments a NaN or infinity in which
+    makes its terms NaN or infinite (each loss argues it in its docstring); the total then is too
+    (a sum keeps an infinity or turns it into NaN, and a weight keeps it: ``0 * inf`` is NaN), so a
+    finite total settles those arguments' value checks where their domain is all numbers
+    (:func:`~losskit.losses._prepare.settled_by_total`): their blocks gather no extrema."""
 
     def register(terms: Callable) -> Callable:
         cached = functools.lru_cache(maxsize=64)(terms)  # a small call should not rebuild its terms
@@ -211,7 +220,9 @@ def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False
         def objective(y_true, y_pred, weights, gather, **options):
             return _elementwise_sum(build(options), y_true, y_pred, weights, gather)
 
-        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback)(kernel)
+        return loss.fast(
+            "numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback, non_finite_total=non_finite_total
+        )(kernel)
 
     return register
 
@@ -253,31 +264,32 @@ def _mean_over_last_axis(terms: Terms, y_true, y_pred):
     return out.reshape(y_pred.shape[:-1])[()]  # a 0-d result is a scalar, as NumPy's mean gives
 
 
-def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
+def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: frozenset[str] | None):
     """``(sum(w * mean(terms, axis=-1)), extrema)`` without writing the per-sample values: each
     block's terms go into a scratch buffer and are summed there (pairwise, in the input's dtype;
     the blocks' sums add up in float64). ``weights``: one per sample, flat, or None. ``gather``:
-    each block's min and max of both arguments are taken while it is in the cache, for the value
-    checks (:func:`losskit.losses._prepare.check_extrema`); else ``extrema`` is empty."""
+    the arguments whose min and max each block takes while it is in the cache, for the value
+    checks (:func:`losskit.losses._prepare.check_extrema`); None: value checks are off."""
     width = y_pred.shape[-1]
     t, p = np.ascontiguousarray(y_true).reshape(-1), np.ascontiguousarray(y_pred).reshape(-1)
     rows = p.size // width
     step = max(1, BLOCK // width)
+    watched = _watched(gather, y_true=t, y_pred=p)
 
     def work(first: int, last: int):
-        with _unchecked(gather):
+        with _unchecked(gather is not None):
             return blocks(first, last)
 
     def blocks(first: int, last: int):
         out, *scratch = _buffers(min(last - first, step) * width, terms.scratch + 1, y_pred.dtype)
-        total, extrema = 0.0, {"y_true": [], "y_pred": []} if gather else {}
+        total, extrema = 0.0, {arg: [] for arg in watched}
         for start in range(first, last, step):
             stop = min(start + step, last)
             n = (stop - start) * width
             tb, pb, values = t[start * width : stop * width], p[start * width : stop * width], out[:n]
-            if gather:
-                extrema["y_true"].append((tb.min(), tb.max()))
-                extrema["y_pred"].append((pb.min(), pb.max()))
+            for arg, pairs in extrema.items():
+                block = watched[arg][start * width : stop * width]
+                pairs.append((block.min(), block.max()))
             terms.compute(tb, pb, values, *(s[:n] for s in scratch))
             if weights is None:
                 total += float(np.add.reduce(values))
@@ -286,14 +298,25 @@ def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
         return total, extrema
 
     parts = over_spans(rows, step, p.size, work)
-    return math.fsum(total for total, _ in parts) / width, _extrema([extrema for _, extrema in parts])
+    return _add_up([total for total, _ in parts]) / width, _extrema([extrema for _, extrema in parts])
 
 
-def _unchecked(gather: bool):
-    """Where the value checks come after the pass (``gather``), out-of-domain inputs must not warn
+def _watched(gather: frozenset[str] | None, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``arrays`` (by argument) whose extrema the blocks gather: those named in ``gather``."""
+    return {arg: array for arg, array in arrays.items() if gather and arg in gather}
+
+
+def _add_up(totals: list[float]) -> float:
+    """The spans' totals added exactly (``math.fsum``), or, where one is not finite, as IEEE adds
+    them (``fsum`` raises on ``inf + -inf``; the sum is NaN)."""
+    return math.fsum(totals) if all(map(math.isfinite, totals)) else sum(totals)
+
+
+def _unchecked(checked: bool):
+    """Where the value checks come after the pass (``checked``), out-of-domain inputs must not warn
     before the check raises: invalid-value and divide warnings are silenced (a NaN result with
     inputs that pass goes to the reference call, which warns as it would)."""
-    return np.errstate(invalid="ignore", divide="ignore") if gather else contextlib.nullcontext()
+    return np.errstate(invalid="ignore", divide="ignore") if checked else contextlib.nullcontext()
 
 
 def _buffers(size: int, count: int, dtype) -> list[np.ndarray]:
@@ -324,9 +347,14 @@ def _log1p(x, out, u, c) -> None:
     np.add(out, c, out=out)
 
 
-@elementwise(losses.mean_squared_error, accepts=_same_shapes)
+#: A NaN or infinity in either argument of a loss of the residual makes ``e = y_pred - y_true``
+#: NaN or infinite (``inf - inf`` is NaN), and the losses below keep it in their terms.
+RESIDUAL = ("y_true", "y_pred")
+
+
+@elementwise(losses.mean_squared_error, accepts=_same_shapes, non_finite_total=RESIDUAL)
 def mean_squared_error():
-    """``(y_pred - y_true)**2``."""
+    """``(y_pred - y_true)**2`` (``e**2``: infinite or NaN with ``e``)."""
 
     def compute(t, p, out):
         np.subtract(p, t, out=out)
@@ -335,9 +363,9 @@ def mean_squared_error():
     return Terms(compute)
 
 
-@elementwise(losses.mean_absolute_error, accepts=_same_shapes)
+@elementwise(losses.mean_absolute_error, accepts=_same_shapes, non_finite_total=RESIDUAL)
 def mean_absolute_error():
-    """``|y_pred - y_true|``."""
+    """``|y_pred - y_true|`` (infinite or NaN with ``e``)."""
 
     def compute(t, p, out):
         np.subtract(p, t, out=out)
@@ -346,11 +374,12 @@ def mean_absolute_error():
     return Terms(compute)
 
 
-@elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True)
+@elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True, non_finite_total=RESIDUAL)
 def huber(*, delta=1.0):
     """The generic kernel's ``0.5 q**2 + delta (|e| - q)``, ``q = min(|e|, delta)``, in five passes
     as ``c (e - c / 2)`` with ``c = clip(e, -delta, delta)`` (the same: ``c e = q |e|`` and ``c**2 = q**2``;
-    exactly ``0.5 e**2`` where ``|e| <= delta``, ``delta (|e| - delta / 2)`` beyond)."""
+    exactly ``0.5 e**2`` where ``|e| <= delta``, ``delta (|e| - delta / 2)`` beyond). An infinite
+    ``e`` gives ``+inf`` (``c = ±delta``, finite: the record bounds ``delta``), a NaN ``e`` NaN."""
 
     def compute(t, p, out, clipped, half):
         np.subtract(p, t, out=out)
@@ -362,7 +391,7 @@ def huber(*, delta=1.0):
     return Terms(compute, scratch=2)
 
 
-@elementwise(losses.log_cosh, accepts=_same_shapes)
+@elementwise(losses.log_cosh, accepts=_same_shapes, non_finite_total=RESIDUAL)
 def log_cosh():
     """``log(cosh(e))`` with ``_array.log_cosh``'s two branches: ``|e| + log1p(exp(-2|e|)) - log 2``
     for ``|e| >= 1`` (the softplus without ``np.logaddexp``) and, accurate near 0 where that
@@ -394,9 +423,11 @@ def log_cosh():
     return Terms(compute, scratch=4)
 
 
-@elementwise(losses.poisson, accepts=_same_shapes, nan_fallback=True)
+@elementwise(losses.poisson, accepts=_same_shapes, nan_fallback=True, non_finite_total=("y_pred",))
 def poisson(*, log_input=False):
-    """``y_pred - y_true log(y_pred + 1e-7)``; log-rates: ``exp(y_pred) - y_true y_pred``."""
+    """``y_pred - y_true log(y_pred + 1e-7)``; log-rates: ``exp(y_pred) - y_true y_pred``. With
+    ``y_true >= 0`` an infinite ``y_pred`` gives ``inf - y inf`` (NaN: ``0 * inf`` or ``inf - inf``),
+    ``-inf`` log-rate ``0 + y inf`` (NaN or ``+inf``); NaN gives NaN."""
 
     def compute(t, p, out, product):
         if log_input:
@@ -412,7 +443,15 @@ def poisson(*, log_input=False):
     return Terms(compute, scratch=1)
 
 
-@elementwise(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
+def _logits(options) -> tuple[str, ...]:
+    """From logits, binary crossentropy's terms are NaN or infinite with ``x``: with ``y`` in
+    ``[0, 1]``, ``x = ±inf`` makes one softplus ``+inf`` (its weight ``y``, ``1 - y`` or ``w`` times
+    it: ``+inf``, or NaN where that is 0) and the other 0; a NaN logit gives NaN. (Probabilities are
+    clipped: an infinite one gives a finite term.)"""
+    return ("y_pred",) if options.get("from_logits") else ()
+
+
+@elementwise(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2), non_finite_total=_logits)
 def binary_crossentropy(*, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """``y w_1 (-log p) + (1 - y) w_0 (-log(1 - p))`` with the generic kernel's smoothing,
     clipping and weights; from logits ``-log p = softplus(-x)`` and ``-log(1 - p) = softplus(x)``."""
@@ -473,25 +512,25 @@ class _ClassBlocks:
         self.axis = 0 if self.transposed else 1
         self.step = max(1, BLOCK // classes)
 
-    def run(self, block: Callable, buffers: int, arrays: dict[str, np.ndarray], gather: bool) -> dict[str, tuple]:
+    def run(self, block: Callable, buffers: int, watched: dict[str, np.ndarray]) -> dict[str, tuple]:
         """``block(start, stop, buffers)`` for every block of rows, the blocks spread over the
         threads (:func:`over_spans`; each span with its own ``buffers`` buffers), overflow and
-        invalid-value warnings silenced (they only fail the exactness checks). ``gather``: each
-        block's min and max of each of ``arrays`` (``{arg: (rows, classes)}``) are taken first,
-        for the value checks; returns them per argument (else ``{}``)."""
+        invalid-value warnings silenced (they only fail the exactness checks). Each block's min
+        and max of each of ``watched`` (``{arg: (rows, classes)}``) are taken first, for the
+        value checks; returns them per argument."""
 
         def work(first: int, last: int) -> dict[str, list]:
             own = [self.buffer() for _ in range(buffers)]
-            extrema: dict[str, list] = {arg: [] for arg in arrays} if gather else {}
+            extrema: dict[str, list] = {arg: [] for arg in watched}
             with np.errstate(over="ignore", invalid="ignore"):
                 for start in range(first, last, self.step):
                     stop = min(start + self.step, last)
                     for arg, pairs in extrema.items():
-                        pairs.append((arrays[arg][start:stop].min(), arrays[arg][start:stop].max()))
+                        pairs.append((watched[arg][start:stop].min(), watched[arg][start:stop].max()))
                     block(start, stop, own)
             return extrema
 
-        if self.rows <= self.step and not gather:  # one block (most small calls): no spans, no extrema
+        if self.rows <= self.step and not watched:  # one block (most small calls): no spans, no extrema
             with np.errstate(over="ignore", invalid="ignore"):
                 block(0, self.rows, [self.buffer() for _ in range(buffers)])
             return {}
@@ -551,22 +590,24 @@ def _row_totals(rows, ones):
     return total
 
 
-def class_loss(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+def class_loss(loss: Callable, *, accepts: Callable, non_finite_total: Callable = lambda options: ()) -> Callable[[Callable], Callable]:
     """Register the decorated ``f(y_true, y_pred, gather, **options) -> (values, extrema)`` (its
-    per-sample values and, with ``gather``, the extrema its blocks saw: :meth:`_ClassBlocks.run`)
-    as the NumPy value kernel of ``loss`` and, summed, as its objective."""
+    per-sample values and the extrema its blocks saw of the arguments named in ``gather``:
+    :meth:`_ClassBlocks.run`) as the NumPy value kernel of ``loss`` and, summed, as its objective;
+    ``non_finite_total`` as in :func:`elementwise`."""
 
     def register(compute: Callable) -> Callable:
         @functools.wraps(compute)
         def kernel(y_true, y_pred, **options):
-            return compute(y_true, y_pred, False, **options)[0]
+            return compute(y_true, y_pred, None, **options)[0]
 
         def objective(y_true, y_pred, weights, gather, **options):
-            values, extrema = compute(y_true, y_pred, gather, **options)
-            flat = np.reshape(values, -1)
-            return float(np.add.reduce(flat) if weights is None else np.dot(weights, flat)), extrema
+            with _unchecked(gather is not None):
+                values, extrema = compute(y_true, y_pred, gather, **options)
+                flat = np.reshape(values, -1)
+                return float(np.add.reduce(flat) if weights is None else np.dot(weights, flat)), extrema
 
-        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective)(kernel)
+        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, non_finite_total=non_finite_total)(kernel)
 
     return register
 
@@ -604,7 +645,7 @@ def categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, label
                     return
         _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, buffers, values)
 
-    extrema = blocks.run(block, 3, {"y_true": t, "y_pred": x}, gather)
+    extrema = blocks.run(block, 3, _watched(gather, y_true=t, y_pred=x))
     return out.reshape(y_pred.shape[:-1])[()], extrema
 
 
@@ -639,7 +680,14 @@ def _smoothed(y, label_smoothing: float, classes: int, out):
     return out
 
 
-@class_loss(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
+def _unmasked_logits(options) -> tuple[str, ...]:
+    """A NaN or ``+inf`` logit makes its row's ``logsumexp - x[y]`` NaN or ``+inf`` (and its class
+    weight keeps it: ``0 * inf`` is NaN), unless ``ignore_class`` masks the row to 0; ``-inf`` is in
+    the logits' domain. (Probabilities are clipped.)"""
+    return ("y_pred",) if options.get("from_logits") and options.get("ignore_class") is None else ()
+
+
+@class_loss(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights, non_finite_total=_unmasked_logits)
 def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
     """``-w[y] log p[y]``: logsumexp minus the label's logit, or ``-log`` of the label's rescaled,
     clipped probability; 0 where the label is ``ignore_class`` or outside ``[0, C)`` (the generic
@@ -671,7 +719,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False
             loaded = blocks.load(buffer, rows)
             _logsumexp(loaded, scratch[: loaded.size].reshape(loaded.shape), blocks, values)
 
-    extrema = blocks.run(block, 2, {"y_pred": x}, gather)
+    extrema = blocks.run(block, 2, _watched(gather, y_pred=x))
     if from_logits:
         np.subtract(out, picked, out=out)
     if class_weight is not None:
@@ -693,13 +741,16 @@ def plan(loss) -> Callable | None:
     call to ``loss.reference_call``. For large inputs of a loss whose NumPy kernel has an
     ``objective``, it reduces block by block (the per-sample values are never written) with the
     value checks made from the extrema the blocks gather as they go; the reduction, weights and
-    dtypes are :func:`losskit.core.reduce_values`'."""
+    dtypes are :func:`losskit.core.reduce_values`'. The arguments that a finite total settles
+    (:func:`~losskit.losses._prepare.settled_by_total`) gather no extrema; a total that is not
+    finite has them checked in full (an infinite total that passes is a genuine overflow)."""
     spec = loss.spec
     fast = spec.kernels.get("numpy") if spec is not None and spec.native else None
     if fast is None or fast.objective is None or loss.reduction == "none" or not fast.option_names.issuperset(loss.options):
         return None
     options, reduction, name = dict(loss.options), loss.reduction, loss.name
     deferred = deferrable(spec)
+    settled = deferred & settled_by_total(spec, options, fast.non_finite_total(options))
     numpy_xp = _array.numpy_namespace()  # (here, not at import: importing it loads much of NumPy)
 
     def call(y_true, y_pred, sample_weight):
@@ -717,8 +768,8 @@ def plan(loss) -> Callable | None:
             like = np.broadcast_to(np.zeros((), p.dtype), shape)
             weights = align_weights(name, _array.asarray(sample_weight, xp, like=like), like, xp)
             weights = np.broadcast_to(weights, shape).reshape(-1)
-        total, extrema = fast.objective(t, p, weights, value_checks_enabled(), **opts)
-        check_extrema(spec, t, p, opts, xp, deferred, extrema)
+        total, extrema = fast.objective(t, p, weights, deferred - settled if value_checks_enabled() else None, **opts)
+        check_extrema(spec, t, p, opts, xp, deferred - settled if math.isfinite(total) else deferred, extrema)
         if math.isnan(total):
             return None  # the reference call decides (an edge a kernel leaves to the value kernel, NaN input)
         objective = np.asarray(_reduce(total, weights, math.prod(shape), reduction), p.dtype)
