@@ -243,7 +243,7 @@ def _mean_over_last_axis(terms: Terms, y_true, y_pred):
     rows = p.shape[0]
     out = np.empty(rows, y_pred.dtype)
     step = max(1, BLOCK // width)
-    ones = np.ones(width, y_pred.dtype) if 1 < width < SHORT_ROW else None
+    ones = _ones(width, y_pred.dtype) if 1 < width < SHORT_ROW else None
 
     def work(first: int, last: int) -> None:
         buffers = _buffers(min(last - first, step) * width, terms.scratch + (width > 1), y_pred.dtype)
@@ -519,6 +519,11 @@ class _ClassBlocks:
         and max of each of ``watched`` (``{arg: (rows, classes)}``) are taken first, for the
         value checks; returns them per argument."""
 
+        if self.rows <= self.step and not watched:  # one block (most small calls): no spans, no extrema
+            with np.errstate(over="ignore", invalid="ignore"):
+                block(0, self.rows, [self.buffer() for _ in range(buffers)])
+            return {}
+
         def work(first: int, last: int) -> dict[str, list]:
             own = [self.buffer() for _ in range(buffers)]
             extrema: dict[str, list] = {arg: [] for arg in watched}
@@ -530,10 +535,6 @@ class _ClassBlocks:
                     block(start, stop, own)
             return extrema
 
-        if self.rows <= self.step and not watched:  # one block (most small calls): no spans, no extrema
-            with np.errstate(over="ignore", invalid="ignore"):
-                block(0, self.rows, [self.buffer() for _ in range(buffers)])
-            return {}
         return _extrema(over_spans(self.rows, self.step, self.rows * self.classes, work))
 
     def buffer(self) -> np.ndarray:
@@ -583,6 +584,14 @@ def _unshifted_logsumexp(rows, scratch, ones, out) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=64)
+def _ones(classes: int, dtype) -> np.ndarray:
+    """A read-only vector of ``classes`` ones: row sums as matrix-vector products (made once, not per call)."""
+    ones = np.ones(classes, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def _row_totals(rows, ones):
     """Each row's sum, with 1 where it is not positive: the generic kernel's normaliser of probabilities."""
     total = rows @ ones
@@ -626,8 +635,8 @@ def categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, label
     t = np.ascontiguousarray(y_true).reshape(-1, classes)
     dtype = y_pred.dtype
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
-    weights = np.ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
-    ones = np.ones(classes, dtype)
+    weights = _ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
+    ones = _ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
 
     def block(start, stop, buffers):
@@ -696,15 +705,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False
     x = np.ascontiguousarray(y_pred).reshape(-1, classes)
     labels = y_true.reshape(-1).astype(np.intp, copy=False)
     valid = None if ignore_class is None else labels != ignore_class
-    if labels.min() < 0 or labels.max() >= classes:
+    if labels.view(np.uintp).max() >= classes:  # (a negative label is a huge unsigned one)
         inside = (labels >= 0) & (labels < classes)
         valid = inside if valid is None else valid & inside
     if valid is not None:
         labels = np.where(valid, labels, 0)
     dtype = y_pred.dtype
-    picked = np.take(x.reshape(-1), np.arange(x.shape[0]) * classes + labels)  # a gather, not a one-hot product
+    picked = x[np.arange(x.shape[0]), labels]  # a gather, not a one-hot product
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
-    ones = np.ones(classes, dtype)
+    ones = _ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
 
     def block(start, stop, buffers):
