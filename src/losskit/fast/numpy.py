@@ -415,7 +415,10 @@ def log_cosh():
         np.abs(out, out=size)
         np.multiply(size, -2.0, out=far)
         np.exp(far, out=far)
-        _log1p(far, far, near_weight, spare)
+        if out.dtype == np.float32:  # exp(-2|e|) <= exp(-1.5) where the far branch is taken
+            _log1p_small(far, far, near_weight, spare)
+        else:
+            _log1p(far, far, near_weight, spare)
         np.subtract(size, LOG2, out=spare)
         np.add(spare, far, out=far)
         switch = (_log_cosh_near_float32 if out.dtype == np.float32 else _log_cosh_near_float64)(out, size, spare)
@@ -428,6 +431,23 @@ def log_cosh():
         np.add(out, far, out=out)
 
     return Terms(compute, scratch=4)
+
+
+def _log1p_small(x, out, u, w) -> None:
+    """``out = log1p(x)`` (``out`` may be ``x``; ``u``, ``w``: scratch) for float32 ``x`` in
+    ``[0, 0.25]``, within an ulp, in ten cheap passes instead of a ``log``: ``2 atanh(u)`` with
+    ``u = x / (2 + x) <= 1/9``, the series ``2 u (1 + u**2/3 + u**4/5 + u**6/7)`` (the next term
+    is under ``3e-9`` of it). Finite, but not exact, for other ``x`` in ``[0, 1]``."""
+    np.add(x, 2.0, out=w)
+    np.divide(x, w, out=u)
+    np.square(u, out=w)
+    np.multiply(w, 2.0 / 7.0, out=out)
+    np.add(out, 2.0 / 5.0, out=out)
+    np.multiply(out, w, out=out)
+    np.add(out, 2.0 / 3.0, out=out)
+    np.multiply(out, w, out=out)
+    np.add(out, 2.0, out=out)
+    np.multiply(out, u, out=out)
 
 
 def _log_cosh_near_float32(out, size, scratch) -> float:
