@@ -453,7 +453,7 @@ def _log1p_small(x, out, u, w) -> None:
 def _log_cosh_near_float32(out, size, scratch) -> float:
     """``out = z P(z)``, ``z = min(|e|, switch)**2`` (:data:`LOG_COSH_NEAR`, by Horner's rule), from
     ``size = |e|``; returns the switch."""
-    np.minimum(size, LOG_COSH_SWITCH, out=out)
+    np.clip(size, 0.0, LOG_COSH_SWITCH, out=out)  # (NumPy's clip is faster than its minimum)
     np.square(out, out=out)
     *rest, last = LOG_COSH_NEAR
     np.multiply(out, last, out=scratch)
