@@ -13,7 +13,9 @@ anything it does not cover, the generic kernel runs. Where the speed comes from:
 - The objective without per-sample values: ``Loss(y_true, y_pred)`` on large NumPy inputs
   (:func:`plan`) sums each block's terms where they are (weighted by a dot product), and takes the
   value checks from each block's min and max, gathered while the block is in the cache, instead
-  of passes of their own (:func:`~losskit.losses._prepare.check_extrema`).
+  of passes of their own (:func:`~losskit.losses._prepare.check_extrema`); where an argument's
+  domain holds every finite number and a NaN or infinity in it always shows in the total (the
+  kernel's ``non_finite_total``), from the total alone: a finite total proves it finite.
 - Threads: large inputs are cut into spans of blocks that the calling thread and a pool take in
   turn (:func:`over_spans`); NumPy's ufuncs release the GIL.
 - Exact formulas that are cheaper in NumPy. ``np.logaddexp`` is ten times slower than
