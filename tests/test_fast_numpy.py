@@ -747,3 +747,136 @@ def test_blockwise_logistic_derivatives_check_values_in_their_pass(argument, blo
     with pytest.raises(ValueError) as reference:
         loss.reference_call(y, x)
     assert str(fused.value) == str(reference.value)
+
+
+# ----------------------------------------------------------------------------- checks from the total
+# Where every finite number is in an argument's domain and a NaN or infinity in it always makes the
+# total NaN or infinite (the kernel's ``non_finite_total``), the blocks gather no extrema of it: a
+# finite total settles its checks, any other total has it checked in full.
+SETTLED = [
+    ("mean_squared_error", {}), ("mean_absolute_error", {}), ("huber", {"delta": 0.7}), ("log_cosh", {}),
+    ("binary_crossentropy", {"from_logits": True}),
+    ("binary_crossentropy", {"from_logits": True, "label_smoothing": 0.1, "class_weight": (0.3, 2.0)}),
+    ("poisson", {"log_input": True}), ("sparse_categorical_crossentropy", {"from_logits": True}),
+    ("sparse_categorical_crossentropy", {"from_logits": True, "class_weight": (1.0, 2.0, 0.0, 1.0, 3.0)}),
+]  # fmt: skip
+ROWS = 5 * BLOCKWISE + 17
+
+
+def arguments_of(name):
+    return ("y_pred",) if name == "sparse_categorical_crossentropy" else ("y_true", "y_pred")
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "gathered"),
+    [("mean_squared_error", {}, set()), ("huber", {}, set()), ("log_cosh", {}, set()),
+     ("binary_crossentropy", {"from_logits": True}, {"y_true"}), ("binary_crossentropy", {}, {"y_true", "y_pred"}),
+     ("poisson", {}, {"y_true", "y_pred"}), ("poisson", {"log_input": True}, {"y_true"}),
+     ("sparse_categorical_crossentropy", {"from_logits": True}, set()),
+     ("categorical_crossentropy", {"from_logits": True}, {"y_true", "y_pred"})],
+    ids=str,
+)  # fmt: skip
+def test_only_the_arguments_a_total_cannot_settle_gather_extrema(name, options, gathered, blockwise, monkeypatch):
+    asked = []
+    registered = lk.get(name).spec.kernels["numpy"]
+    spy = dataclasses.replace(registered, objective=lambda t, p, w, gather, **k: asked.append(gather) or registered.objective(t, p, w, gather, **k))
+    monkeypatch.setitem(lk.get(name).spec.kernels, "numpy", spy)
+    y_true, y_pred = objective_inputs(name, np.random.default_rng(0), ROWS, 1, "float32")
+    lk.get(name, **options)(y_true, probabilities_for(name, options, y_pred))
+    with lk.value_checks(False):
+        lk.get(name, **options)(y_true, probabilities_for(name, options, y_pred))
+    assert asked == [frozenset(gathered), None]
+
+
+def test_an_ignored_class_keeps_the_logits_extrema():
+    """``ignore_class`` masks a row's NaN to 0: its total settles nothing (such calls take the reference path anyway)."""
+    kernel = lk.get("sparse_categorical_crossentropy").spec.kernels["numpy"]
+    assert kernel.non_finite_total({"from_logits": True}) == ("y_pred",)
+    assert kernel.non_finite_total({"from_logits": True, "ignore_class": 1}) == ()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=str)
+@pytest.mark.parametrize("where", [0, ROWS // 2, ROWS - 1], ids=["first block", "middle block", "last block"])
+@pytest.mark.parametrize(("name", "options"), SETTLED, ids=[f"{n}-{o}" for n, o in SETTLED])
+def test_a_non_finite_value_raises_the_reference_error_with_any_weights_and_reduction(name, options, where, bad, dtype, blockwise):
+    """A NaN or infinity in either argument, in the first, a middle or the last block, without
+    weights, with weights, and with a zero weight on it (``0 * inf`` is NaN): the reference's
+    ValueError, word for word, whatever the reduction."""
+    rng = np.random.default_rng(zlib_key(name, where, str(bad)))
+    for argument in arguments_of(name):
+        if name == "sparse_categorical_crossentropy" and bad == -np.inf:
+            continue  # -inf logits are in the domain (a masked class)
+        y_true, y_pred = objective_inputs(name, rng, ROWS, 1, dtype)
+        (y_pred if argument == "y_pred" else y_true).reshape(ROWS, -1)[where, -1] = bad
+        weights = rng.uniform(0.5, 2.0, ROWS).astype(dtype)
+        zero_on_it = weights.copy()
+        zero_on_it[where] = 0.0
+        for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight"):
+            loss = lk.get(name, reduction=reduction, **options)
+            for w in (None, weights, zero_on_it):
+                with pytest.raises(ValueError) as reference:
+                    loss.reference_call(y_true, y_pred, sample_weight=w)
+                with pytest.raises(ValueError) as fused:
+                    loss(y_true, y_pred, sample_weight=w)
+                assert str(fused.value) == str(reference.value)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(("name", "options"), SETTLED[:4], ids=[n for n, _ in SETTLED[:4]])
+def test_a_genuine_overflow_returns_inf_like_the_reference(name, options, dtype, blockwise):
+    """Finite inputs whose residual overflows (``0.75 max - (-0.75 max)``): the total is infinite,
+    the inputs pass their full check, and the objective is ``inf``, as the reference's."""
+    rng = np.random.default_rng(3)
+    y_true, y_pred = objective_inputs(name, rng, ROWS, 1, dtype)
+    big = 0.75 * np.finfo(dtype).max
+    y_true[ROWS // 2], y_pred[ROWS // 2] = -big, big
+    for reduction in ("sum_over_batch_size", "sum"):
+        loss = lk.get(name, reduction=reduction, **options)
+        with np.errstate(over="ignore"):
+            got, expected = loss(y_true, y_pred), loss.reference_call(y_true, y_pred)
+        assert got.dtype == np.dtype(dtype) and float(got) == float(expected) == math.inf
+
+
+def test_an_infinite_loss_at_an_admissible_logit_is_the_references():
+    """A -inf logit (in the domain: a masked class) at the label: the loss is +inf, as the reference's."""
+    y_true, y_pred = objective_inputs("sparse_categorical_crossentropy", np.random.default_rng(4), ROWS, None, "float32")
+    y_pred[7, y_true[7]] = -np.inf
+    loss = lk.get("sparse_categorical_crossentropy", from_logits=True)
+    with np.errstate(invalid="ignore"):
+        assert float(loss(y_true, y_pred)) == float(loss.reference_call(y_true, y_pred)) == math.inf
+
+
+def test_infinite_totals_of_opposite_signs_add_up_to_nan_not_an_error(blockwise):
+    """Spans whose totals are +inf and -inf (overflowing terms under weights of either sign) add up
+    to NaN, as IEEE adds (``math.fsum`` would raise): the objective goes to the reference call."""
+    y_true = np.zeros((ROWS, 1), np.float32)
+    y_pred = np.ones((ROWS, 1), np.float32)
+    y_pred[[0, -1]] = np.finfo(np.float32).max
+    weights = np.ones(ROWS, np.float32)
+    weights[-1] = -1.0
+    loss = lk.get("mse", reduction="sum")
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert np.isnan(loss(y_true, y_pred, sample_weight=weights)) and np.isnan(loss.reference_call(y_true, y_pred, sample_weight=weights))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_cosh_is_within_a_few_ulp_across_its_branches(dtype):
+    """Residuals dense in [0, 4], tiny and huge ones, and on either side of the switches (0.75 for
+    float32's polynomial, 1 for float64's tanh form), against the float64 formula
+    ``log1p(2 sinh(e/2)**2)`` (``cosh e - 1 = 2 sinh(e/2)**2``: no cancellation): at most 2.5 ulp
+    of the dtype in float32, 8 in float64."""
+    switches = np.array([fast_numpy.LOG_COSH_SWITCH, 1.0], dtype)
+    e = np.concatenate([
+        np.linspace(0.0, 4.0, 200_001), np.geomspace(1e-30, 1e-2, 1001), [20.0, 1e4, 1e30],
+        switches, np.nextafter(switches, 0), np.nextafter(switches, 2),
+    ]).astype(dtype)  # fmt: skip
+    e = np.concatenate([e, -e])
+    got = fast_path("log_cosh", np.zeros((e.size, 1), dtype), e[:, None]).astype(np.float64)
+    x = np.abs(e.astype(np.float64))
+    with np.errstate(over="ignore"):
+        expected = np.where(x < 20, np.log1p(2 * np.sinh(x / 2) ** 2), x - math.log(2.0) + np.log1p(np.exp(-2 * x)))
+    assert np.all(got[expected == 0] == 0)
+    ulp = np.spacing(expected.astype(dtype)).astype(np.float64)
+    worst = np.max(np.abs(got - expected)[expected > 0] / ulp[expected > 0])
+    assert worst <= (2.5 if dtype == "float32" else 8.0)

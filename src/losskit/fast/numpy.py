@@ -13,7 +13,9 @@ anything it does not cover, the generic kernel runs. Where the speed comes from:
 - The objective without per-sample values: ``Loss(y_true, y_pred)`` on large NumPy inputs
   (:func:`plan`) sums each block's terms where they are (weighted by a dot product), and takes the
   value checks from each block's min and max, gathered while the block is in the cache, instead
-  of passes of their own (:func:`~losskit.losses._prepare.check_extrema`).
+  of passes of their own (:func:`~losskit.losses._prepare.check_extrema`); where an argument's
+  domain holds every finite number and a NaN or infinity in it always shows in the total (the
+  kernel's ``non_finite_total``), from the total alone: a finite total proves it finite.
 - Threads: large inputs are cut into spans of blocks that the calling thread and a pool take in
   turn (:func:`over_spans`); NumPy's ufuncs release the GIL.
 - Exact formulas that are cheaper in NumPy. ``np.logaddexp`` is ten times slower than
@@ -53,6 +55,7 @@ from ..losses._prepare import (
     deferrable,
     prepare,
     result_dtype,
+    settled_by_total,
 )
 
 #: Elements per block: a block's few buffers stay in the L2 cache while a loss makes its passes.
@@ -189,11 +192,19 @@ class Terms(NamedTuple):
     scratch: int = 0
 
 
-def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False) -> Callable[[Callable], Callable]:
+def elementwise(
+    loss: Callable, *, accepts: Callable, nan_fallback: bool = False, non_finite_total: tuple[str, ...] | Callable = ()
+) -> Callable[[Callable], Callable]:
     """Register the decorated ``terms(**options) -> Terms`` as the NumPy kernels of ``loss``: its
     value kernel (per-sample means over the last axis, :func:`_mean_over_last_axis`) and its
     objective (the weighted sum of those means, block by block, never writing them:
-    :func:`_elementwise_sum`). Both run the same :class:`Terms`."""
+    :func:`_elementwise_sum`). Both run the same :class:`Terms`.
+
+    ``non_finite_total`` (or ``options -> arguments``): the arguments a NaN or infinity in which
+    makes its terms NaN or infinite (each loss argues it in its docstring); the total then is too
+    (a sum keeps an infinity or turns it into NaN, and a weight keeps it: ``0 * inf`` is NaN), so a
+    finite total settles those arguments' value checks where their domain is all numbers
+    (:func:`~losskit.losses._prepare.settled_by_total`): their blocks gather no extrema."""
 
     def register(terms: Callable) -> Callable:
         cached = functools.lru_cache(maxsize=64)(terms)  # a small call should not rebuild its terms
@@ -211,7 +222,9 @@ def elementwise(loss: Callable, *, accepts: Callable, nan_fallback: bool = False
         def objective(y_true, y_pred, weights, gather, **options):
             return _elementwise_sum(build(options), y_true, y_pred, weights, gather)
 
-        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback)(kernel)
+        return loss.fast(
+            "numpy", accepts=numpy_arrays(accepts), objective=objective, nan_fallback=nan_fallback, non_finite_total=non_finite_total
+        )(kernel)
 
     return register
 
@@ -232,7 +245,7 @@ def _mean_over_last_axis(terms: Terms, y_true, y_pred):
     rows = p.shape[0]
     out = np.empty(rows, y_pred.dtype)
     step = max(1, BLOCK // width)
-    ones = np.ones(width, y_pred.dtype) if 1 < width < SHORT_ROW else None
+    ones = _ones(width, y_pred.dtype) if 1 < width < SHORT_ROW else None
 
     def work(first: int, last: int) -> None:
         buffers = _buffers(min(last - first, step) * width, terms.scratch + (width > 1), y_pred.dtype)
@@ -253,31 +266,32 @@ def _mean_over_last_axis(terms: Terms, y_true, y_pred):
     return out.reshape(y_pred.shape[:-1])[()]  # a 0-d result is a scalar, as NumPy's mean gives
 
 
-def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
+def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: frozenset[str] | None):
     """``(sum(w * mean(terms, axis=-1)), extrema)`` without writing the per-sample values: each
     block's terms go into a scratch buffer and are summed there (pairwise, in the input's dtype;
     the blocks' sums add up in float64). ``weights``: one per sample, flat, or None. ``gather``:
-    each block's min and max of both arguments are taken while it is in the cache, for the value
-    checks (:func:`losskit.losses._prepare.check_extrema`); else ``extrema`` is empty."""
+    the arguments whose min and max each block takes while it is in the cache, for the value
+    checks (:func:`losskit.losses._prepare.check_extrema`); None: value checks are off."""
     width = y_pred.shape[-1]
     t, p = np.ascontiguousarray(y_true).reshape(-1), np.ascontiguousarray(y_pred).reshape(-1)
     rows = p.size // width
     step = max(1, BLOCK // width)
+    watched = _watched(gather, y_true=t, y_pred=p)
 
     def work(first: int, last: int):
-        with _unchecked(gather):
+        with _unchecked(gather is not None):
             return blocks(first, last)
 
     def blocks(first: int, last: int):
         out, *scratch = _buffers(min(last - first, step) * width, terms.scratch + 1, y_pred.dtype)
-        total, extrema = 0.0, {"y_true": [], "y_pred": []} if gather else {}
+        total, extrema = 0.0, {arg: [] for arg in watched}
         for start in range(first, last, step):
             stop = min(start + step, last)
             n = (stop - start) * width
             tb, pb, values = t[start * width : stop * width], p[start * width : stop * width], out[:n]
-            if gather:
-                extrema["y_true"].append((tb.min(), tb.max()))
-                extrema["y_pred"].append((pb.min(), pb.max()))
+            for arg, pairs in extrema.items():
+                block = watched[arg][start * width : stop * width]
+                pairs.append((block.min(), block.max()))
             terms.compute(tb, pb, values, *(s[:n] for s in scratch))
             if weights is None:
                 total += float(np.add.reduce(values))
@@ -286,14 +300,25 @@ def _elementwise_sum(terms: Terms, y_true, y_pred, weights, gather: bool):
         return total, extrema
 
     parts = over_spans(rows, step, p.size, work)
-    return math.fsum(total for total, _ in parts) / width, _extrema([extrema for _, extrema in parts])
+    return _add_up([total for total, _ in parts]) / width, _extrema([extrema for _, extrema in parts])
 
 
-def _unchecked(gather: bool):
-    """Where the value checks come after the pass (``gather``), out-of-domain inputs must not warn
+def _watched(gather: frozenset[str] | None, **arrays: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``arrays`` (by argument) whose extrema the blocks gather: those named in ``gather``."""
+    return {arg: array for arg, array in arrays.items() if gather and arg in gather}
+
+
+def _add_up(totals: list[float]) -> float:
+    """The spans' totals added exactly (``math.fsum``), or, where one is not finite, as IEEE adds
+    them (``fsum`` raises on ``inf + -inf``; the sum is NaN)."""
+    return math.fsum(totals) if all(map(math.isfinite, totals)) else sum(totals)
+
+
+def _unchecked(checked: bool):
+    """Where the value checks come after the pass (``checked``), out-of-domain inputs must not warn
     before the check raises: invalid-value and divide warnings are silenced (a NaN result with
     inputs that pass goes to the reference call, which warns as it would)."""
-    return np.errstate(invalid="ignore", divide="ignore") if gather else contextlib.nullcontext()
+    return np.errstate(invalid="ignore", divide="ignore") if checked else contextlib.nullcontext()
 
 
 def _buffers(size: int, count: int, dtype) -> list[np.ndarray]:
@@ -324,9 +349,14 @@ def _log1p(x, out, u, c) -> None:
     np.add(out, c, out=out)
 
 
-@elementwise(losses.mean_squared_error, accepts=_same_shapes)
+#: A NaN or infinity in either argument of a loss of the residual makes ``e = y_pred - y_true``
+#: NaN or infinite (``inf - inf`` is NaN), and the losses below keep it in their terms.
+RESIDUAL = ("y_true", "y_pred")
+
+
+@elementwise(losses.mean_squared_error, accepts=_same_shapes, non_finite_total=RESIDUAL)
 def mean_squared_error():
-    """``(y_pred - y_true)**2``."""
+    """``(y_pred - y_true)**2`` (``e**2``: infinite or NaN with ``e``)."""
 
     def compute(t, p, out):
         np.subtract(p, t, out=out)
@@ -335,9 +365,9 @@ def mean_squared_error():
     return Terms(compute)
 
 
-@elementwise(losses.mean_absolute_error, accepts=_same_shapes)
+@elementwise(losses.mean_absolute_error, accepts=_same_shapes, non_finite_total=RESIDUAL)
 def mean_absolute_error():
-    """``|y_pred - y_true|``."""
+    """``|y_pred - y_true|`` (infinite or NaN with ``e``)."""
 
     def compute(t, p, out):
         np.subtract(p, t, out=out)
@@ -346,11 +376,12 @@ def mean_absolute_error():
     return Terms(compute)
 
 
-@elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True)
+@elementwise(losses.huber, accepts=_same_shapes, nan_fallback=True, non_finite_total=RESIDUAL)
 def huber(*, delta=1.0):
     """The generic kernel's ``0.5 q**2 + delta (|e| - q)``, ``q = min(|e|, delta)``, in five passes
     as ``c (e - c / 2)`` with ``c = clip(e, -delta, delta)`` (the same: ``c e = q |e|`` and ``c**2 = q**2``;
-    exactly ``0.5 e**2`` where ``|e| <= delta``, ``delta (|e| - delta / 2)`` beyond)."""
+    exactly ``0.5 e**2`` where ``|e| <= delta``, ``delta (|e| - delta / 2)`` beyond). An infinite
+    ``e`` gives ``+inf`` (``c = ±delta``, finite: the record bounds ``delta``), a NaN ``e`` NaN."""
 
     def compute(t, p, out, clipped, half):
         np.subtract(p, t, out=out)
@@ -362,30 +393,40 @@ def huber(*, delta=1.0):
     return Terms(compute, scratch=2)
 
 
-@elementwise(losses.log_cosh, accepts=_same_shapes)
+#: float32 log-cosh takes its polynomial (:data:`LOG_COSH_NEAR`) where ``|e|`` is under this, the
+#: softplus form at and beyond: either within 2.5 ulp of the float64 value (2.0 measured; tested
+#: densely in tests/test_fast_numpy.py).
+LOG_COSH_SWITCH = 0.75
+#: ``log(cosh(e)) / e**2`` as a polynomial in ``z = e**2`` for ``|e| < 0.75`` (coefficients of ``z**0``
+#: upward): interpolation at the 6 Chebyshev nodes of ``[0, 0.5625]``, relative error 5e-9
+#: in exact arithmetic (the series is ``1/2 - z/12 + z**2/45 - ...``).
+LOG_COSH_NEAR = (0.4999999977, -0.08333304099, 0.02221607268, -0.006698003523, 0.002012798054, -0.0004287765846)
+
+
+@elementwise(losses.log_cosh, accepts=_same_shapes, non_finite_total=RESIDUAL)
 def log_cosh():
-    """``log(cosh(e))`` with ``_array.log_cosh``'s two branches: ``|e| + log1p(exp(-2|e|)) - log 2``
-    for ``|e| >= 1`` (the softplus without ``np.logaddexp``) and, accurate near 0 where that
-    one cancels, ``-log1p(-tanh(e)**2) / 2`` for ``|e| < 1`` (NumPy's ``tanh`` is vectorised,
-    its ``sinh`` is not)."""
+    """``log(cosh(e))`` in two branches, each finite everywhere and exact where it is taken: the
+    softplus form ``(|e| - log 2) + log1p(exp(-2|e|))`` (without ``np.logaddexp``) for large
+    ``|e|``, and near 0, where that one cancels, a polynomial in float32 (:data:`LOG_COSH_NEAR`,
+    for ``|e| < 0.75``: cheap passes instead of a ``tanh`` and a ``log``), ``-log1p(-tanh(e)**2) / 2``
+    in float64 (for ``|e| < 1``). An infinite ``e`` gives ``+inf`` (the near branch, clipped, is
+    finite, its weight 0), a NaN ``e`` NaN."""
 
     def compute(t, p, out, size, far, near_weight, spare):
         np.subtract(p, t, out=out)
         np.abs(out, out=size)
         np.multiply(size, -2.0, out=far)
         np.exp(far, out=far)
-        _log1p(far, far, near_weight, spare)
-        np.add(size, far, out=far)
-        np.subtract(far, LOG2, out=far)
-        np.clip(out, -1.0, 1.0, out=out)  # unchanged where |e| < 1; finite everywhere
-        np.tanh(out, out=out)
-        np.square(out, out=out)
-        np.negative(out, out=out)
-        _log1p(out, out, near_weight, spare)
-        np.multiply(out, -0.5, out=out)
-        # near where |e| < 1, else far: weights 0 and 1 give each branch exactly (both are finite),
-        # and cost less than a masked copy
-        np.less(size, 1.0, out=near_weight)
+        if out.dtype == np.float32:  # exp(-2|e|) <= exp(-1.5) where the far branch is taken
+            _log1p_small(far, far, near_weight, spare)
+        else:
+            _log1p(far, far, near_weight, spare)
+        np.subtract(size, LOG2, out=spare)
+        np.add(spare, far, out=far)
+        switch = (_log_cosh_near_float32 if out.dtype == np.float32 else _log_cosh_near_float64)(out, size, spare)
+        # near where |e| < switch, else far: weights 0 and 1 give each branch exactly (both are
+        # finite), and cost less than a masked copy
+        np.less(size, switch, out=near_weight)
         np.multiply(out, near_weight, out=out)
         np.subtract(1.0, near_weight, out=near_weight)
         np.multiply(far, near_weight, out=far)
@@ -394,9 +435,54 @@ def log_cosh():
     return Terms(compute, scratch=4)
 
 
-@elementwise(losses.poisson, accepts=_same_shapes, nan_fallback=True)
+def _log1p_small(x, out, u, w) -> None:
+    """``out = log1p(x)`` (``out`` may be ``x``; ``u``, ``w``: scratch) for float32 ``x`` in
+    ``[0, 0.25]``, within 3 ulp, in ten cheap passes instead of a ``log``: ``2 atanh(u)`` with
+    ``u = x / (2 + x) <= 1/9``, the series ``2 u (1 + u**2/3 + u**4/5 + u**6/7)`` (the next term
+    is under ``3e-9`` of it). Finite, but not exact, for other ``x`` in ``[0, 1]``."""
+    np.add(x, 2.0, out=w)
+    np.divide(x, w, out=u)
+    np.square(u, out=w)
+    np.multiply(w, 2.0 / 7.0, out=out)
+    np.add(out, 2.0 / 5.0, out=out)
+    np.multiply(out, w, out=out)
+    np.add(out, 2.0 / 3.0, out=out)
+    np.multiply(out, w, out=out)
+    np.add(out, 2.0, out=out)
+    np.multiply(out, u, out=out)
+
+
+def _log_cosh_near_float32(out, size, scratch) -> float:
+    """``out = z P(z)``, ``z = min(|e|, switch)**2`` (:data:`LOG_COSH_NEAR`, by Horner's rule), from
+    ``size = |e|``; returns the switch."""
+    np.clip(size, 0.0, LOG_COSH_SWITCH, out=out)  # (NumPy's clip is faster than its minimum)
+    np.square(out, out=out)
+    *rest, last = LOG_COSH_NEAR
+    np.multiply(out, last, out=scratch)
+    for coefficient in reversed(rest[1:]):
+        np.add(scratch, coefficient, out=scratch)
+        np.multiply(scratch, out, out=scratch)
+    np.add(scratch, rest[0], out=scratch)
+    np.multiply(scratch, out, out=out)
+    return LOG_COSH_SWITCH
+
+
+def _log_cosh_near_float64(out, size, scratch) -> float:
+    """``out = -log1p(-tanh(e)**2) / 2`` with ``e`` (in ``out``) clipped to ``[-1, 1]``; returns the switch, 1."""
+    np.clip(out, -1.0, 1.0, out=out)
+    np.tanh(out, out=out)
+    np.square(out, out=out)
+    np.negative(out, out=out)
+    np.log1p(out, out=out)
+    np.multiply(out, -0.5, out=out)
+    return 1.0
+
+
+@elementwise(losses.poisson, accepts=_same_shapes, nan_fallback=True, non_finite_total=("y_pred",))
 def poisson(*, log_input=False):
-    """``y_pred - y_true log(y_pred + 1e-7)``; log-rates: ``exp(y_pred) - y_true y_pred``."""
+    """``y_pred - y_true log(y_pred + 1e-7)``; log-rates: ``exp(y_pred) - y_true y_pred``. With
+    ``y_true >= 0`` an infinite ``y_pred`` gives ``inf - y inf`` (NaN: ``0 * inf`` or ``inf - inf``),
+    ``-inf`` log-rate ``0 + y inf`` (NaN or ``+inf``); NaN gives NaN."""
 
     def compute(t, p, out, product):
         if log_input:
@@ -412,7 +498,15 @@ def poisson(*, log_input=False):
     return Terms(compute, scratch=1)
 
 
-@elementwise(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2))
+def _logits(options) -> tuple[str, ...]:
+    """From logits, binary crossentropy's terms are NaN or infinite with ``x``: with ``y`` in
+    ``[0, 1]``, ``x = ±inf`` makes one softplus ``+inf`` (its weight ``y``, ``1 - y`` or ``w`` times
+    it: ``+inf``, or NaN where that is 0) and the other 0; a NaN logit gives NaN. (Probabilities are
+    clipped: an infinite one gives a finite term.)"""
+    return ("y_pred",) if options.get("from_logits") else ()
+
+
+@elementwise(losses.binary_crossentropy, accepts=_same_shapes_and_class_weights(2), non_finite_total=_logits)
 def binary_crossentropy(*, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """``y w_1 (-log p) + (1 - y) w_0 (-log(1 - p))`` with the generic kernel's smoothing,
     clipping and weights; from logits ``-log p = softplus(-x)`` and ``-log(1 - p) = softplus(x)``."""
@@ -473,28 +567,29 @@ class _ClassBlocks:
         self.axis = 0 if self.transposed else 1
         self.step = max(1, BLOCK // classes)
 
-    def run(self, block: Callable, buffers: int, arrays: dict[str, np.ndarray], gather: bool) -> dict[str, tuple]:
+    def run(self, block: Callable, buffers: int, watched: dict[str, np.ndarray]) -> dict[str, tuple]:
         """``block(start, stop, buffers)`` for every block of rows, the blocks spread over the
         threads (:func:`over_spans`; each span with its own ``buffers`` buffers), overflow and
-        invalid-value warnings silenced (they only fail the exactness checks). ``gather``: each
-        block's min and max of each of ``arrays`` (``{arg: (rows, classes)}``) are taken first,
-        for the value checks; returns them per argument (else ``{}``)."""
+        invalid-value warnings silenced (they only fail the exactness checks). Each block's min
+        and max of each of ``watched`` (``{arg: (rows, classes)}``) are taken first, for the
+        value checks; returns them per argument."""
+
+        if self.rows <= self.step and not watched:  # one block (most small calls): no spans, no extrema
+            with np.errstate(over="ignore", invalid="ignore"):
+                block(0, self.rows, [self.buffer() for _ in range(buffers)])
+            return {}
 
         def work(first: int, last: int) -> dict[str, list]:
             own = [self.buffer() for _ in range(buffers)]
-            extrema: dict[str, list] = {arg: [] for arg in arrays} if gather else {}
+            extrema: dict[str, list] = {arg: [] for arg in watched}
             with np.errstate(over="ignore", invalid="ignore"):
                 for start in range(first, last, self.step):
                     stop = min(start + self.step, last)
                     for arg, pairs in extrema.items():
-                        pairs.append((arrays[arg][start:stop].min(), arrays[arg][start:stop].max()))
+                        pairs.append((watched[arg][start:stop].min(), watched[arg][start:stop].max()))
                     block(start, stop, own)
             return extrema
 
-        if self.rows <= self.step and not gather:  # one block (most small calls): no spans, no extrema
-            with np.errstate(over="ignore", invalid="ignore"):
-                block(0, self.rows, [self.buffer() for _ in range(buffers)])
-            return {}
         return _extrema(over_spans(self.rows, self.step, self.rows * self.classes, work))
 
     def buffer(self) -> np.ndarray:
@@ -534,14 +629,27 @@ def _unshifted_logsumexp(rows, scratch, ones, out) -> bool:
     the shift; a matrix-vector product with ones (BLAS) sums a short row far faster than NumPy's
     reduction. Returns whether that is exact: every row's sum is finite (no exp overflowed) and
     at least ``tiny / eps`` (terms that underflowed cannot matter). False: shift instead.
-    Call it with overflow warnings silenced (an overflow only fails the check)."""
-    np.exp(rows, out=scratch)
+    Call it with overflow warnings silenced (an overflow only fails the check).
+
+    The rows are copied into ``scratch`` before the ``exp``: NumPy's ``exp`` reading them from
+    memory runs at half its speed on data in the cache, more than the copy costs
+    (``benchmarks/numpy_profile.py``)."""
+    np.copyto(scratch, rows)
+    np.exp(scratch, out=scratch)
     np.matmul(scratch, ones, out=out)
     info = np.finfo(out.dtype)
     if not (out.min() >= info.tiny / info.eps and out.max() <= info.max):  # NaN fails too
         return False
     np.log(out, out=out)
     return True
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(classes: int, dtype) -> np.ndarray:
+    """A read-only vector of ``classes`` ones: row sums as matrix-vector products (made once, not per call)."""
+    ones = np.ones(classes, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def _row_totals(rows, ones):
@@ -551,22 +659,24 @@ def _row_totals(rows, ones):
     return total
 
 
-def class_loss(loss: Callable, *, accepts: Callable) -> Callable[[Callable], Callable]:
+def class_loss(loss: Callable, *, accepts: Callable, non_finite_total: Callable = lambda options: ()) -> Callable[[Callable], Callable]:
     """Register the decorated ``f(y_true, y_pred, gather, **options) -> (values, extrema)`` (its
-    per-sample values and, with ``gather``, the extrema its blocks saw: :meth:`_ClassBlocks.run`)
-    as the NumPy value kernel of ``loss`` and, summed, as its objective."""
+    per-sample values and the extrema its blocks saw of the arguments named in ``gather``:
+    :meth:`_ClassBlocks.run`) as the NumPy value kernel of ``loss`` and, summed, as its objective;
+    ``non_finite_total`` as in :func:`elementwise`."""
 
     def register(compute: Callable) -> Callable:
         @functools.wraps(compute)
         def kernel(y_true, y_pred, **options):
-            return compute(y_true, y_pred, False, **options)[0]
+            return compute(y_true, y_pred, None, **options)[0]
 
         def objective(y_true, y_pred, weights, gather, **options):
-            values, extrema = compute(y_true, y_pred, gather, **options)
-            flat = np.reshape(values, -1)
-            return float(np.add.reduce(flat) if weights is None else np.dot(weights, flat)), extrema
+            with _unchecked(gather is not None):
+                values, extrema = compute(y_true, y_pred, gather, **options)
+                flat = np.reshape(values, -1)
+                return float(np.add.reduce(flat) if weights is None else np.dot(weights, flat)), extrema
 
-        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective)(kernel)
+        return loss.fast("numpy", accepts=numpy_arrays(accepts), objective=objective, non_finite_total=non_finite_total)(kernel)
 
     return register
 
@@ -585,8 +695,8 @@ def categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, label
     t = np.ascontiguousarray(y_true).reshape(-1, classes)
     dtype = y_pred.dtype
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
-    weights = np.ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
-    ones = np.ones(classes, dtype)
+    weights = _ones(classes, dtype) if class_weight is None else _weights(class_weight, dtype)
+    ones = _ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
 
     def block(start, stop, buffers):
@@ -604,7 +714,7 @@ def categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, label
                     return
         _generic_crossentropy_block(blocks, t[start:stop], rows, from_logits, label_smoothing, weights, ones, buffers, values)
 
-    extrema = blocks.run(block, 3, {"y_true": t, "y_pred": x}, gather)
+    extrema = blocks.run(block, 3, _watched(gather, y_true=t, y_pred=x))
     return out.reshape(y_pred.shape[:-1])[()], extrema
 
 
@@ -639,7 +749,14 @@ def _smoothed(y, label_smoothing: float, classes: int, out):
     return out
 
 
-@class_loss(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights)
+def _unmasked_logits(options) -> tuple[str, ...]:
+    """A NaN or ``+inf`` logit makes its row's ``logsumexp - x[y]`` NaN or ``+inf`` (and its class
+    weight keeps it: ``0 * inf`` is NaN), unless ``ignore_class`` masks the row to 0; ``-inf`` is in
+    the logits' domain. (Probabilities are clipped.)"""
+    return ("y_pred",) if options.get("from_logits") and options.get("ignore_class") is None else ()
+
+
+@class_loss(losses.sparse_categorical_crossentropy, accepts=_labels_and_class_weights, non_finite_total=_unmasked_logits)
 def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
     """``-w[y] log p[y]``: logsumexp minus the label's logit, or ``-log`` of the label's rescaled,
     clipped probability; 0 where the label is ``ignore_class`` or outside ``[0, C)`` (the generic
@@ -648,15 +765,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False
     x = np.ascontiguousarray(y_pred).reshape(-1, classes)
     labels = y_true.reshape(-1).astype(np.intp, copy=False)
     valid = None if ignore_class is None else labels != ignore_class
-    if labels.min() < 0 or labels.max() >= classes:
+    if labels.view(np.uintp).max() >= classes:  # (a negative label is a huge unsigned one)
         inside = (labels >= 0) & (labels < classes)
         valid = inside if valid is None else valid & inside
     if valid is not None:
         labels = np.where(valid, labels, 0)
     dtype = y_pred.dtype
-    picked = np.take(x.reshape(-1), np.arange(x.shape[0]) * classes + labels)  # a gather, not a one-hot product
+    picked = x[np.arange(x.shape[0]), labels]  # a gather, not a one-hot product
     blocks = _ClassBlocks(x.shape[0], classes, dtype)
-    ones = np.ones(classes, dtype)
+    ones = _ones(classes, dtype)
     out = np.empty(x.shape[0], dtype)
 
     def block(start, stop, buffers):
@@ -671,7 +788,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, gather, *, from_logits=False
             loaded = blocks.load(buffer, rows)
             _logsumexp(loaded, scratch[: loaded.size].reshape(loaded.shape), blocks, values)
 
-    extrema = blocks.run(block, 2, {"y_pred": x}, gather)
+    extrema = blocks.run(block, 2, _watched(gather, y_pred=x))
     if from_logits:
         np.subtract(out, picked, out=out)
     if class_weight is not None:
@@ -693,13 +810,16 @@ def plan(loss) -> Callable | None:
     call to ``loss.reference_call``. For large inputs of a loss whose NumPy kernel has an
     ``objective``, it reduces block by block (the per-sample values are never written) with the
     value checks made from the extrema the blocks gather as they go; the reduction, weights and
-    dtypes are :func:`losskit.core.reduce_values`'."""
+    dtypes are :func:`losskit.core.reduce_values`'. The arguments that a finite total settles
+    (:func:`~losskit.losses._prepare.settled_by_total`) gather no extrema; a total that is not
+    finite has them checked in full (an infinite total that passes is a genuine overflow)."""
     spec = loss.spec
     fast = spec.kernels.get("numpy") if spec is not None and spec.native else None
     if fast is None or fast.objective is None or loss.reduction == "none" or not fast.option_names.issuperset(loss.options):
         return None
     options, reduction, name = dict(loss.options), loss.reduction, loss.name
     deferred = deferrable(spec)
+    settled = deferred & settled_by_total(spec, options, fast.non_finite_total(options))
     numpy_xp = _array.numpy_namespace()  # (here, not at import: importing it loads much of NumPy)
 
     def call(y_true, y_pred, sample_weight):
@@ -717,8 +837,8 @@ def plan(loss) -> Callable | None:
             like = np.broadcast_to(np.zeros((), p.dtype), shape)
             weights = align_weights(name, _array.asarray(sample_weight, xp, like=like), like, xp)
             weights = np.broadcast_to(weights, shape).reshape(-1)
-        total, extrema = fast.objective(t, p, weights, value_checks_enabled(), **opts)
-        check_extrema(spec, t, p, opts, xp, deferred, extrema)
+        total, extrema = fast.objective(t, p, weights, deferred - settled if value_checks_enabled() else None, **opts)
+        check_extrema(spec, t, p, opts, xp, deferred - settled if math.isfinite(total) else deferred, extrema)
         if math.isnan(total):
             return None  # the reference call decides (an edge a kernel leaves to the value kernel, NaN input)
         objective = np.asarray(_reduce(total, weights, math.prod(shape), reduction), p.dtype)

@@ -290,11 +290,26 @@ def check_extrema(spec: LossSpec, y_true, y_pred, opts: dict[str, Any], xp, defe
     words the error exactly as :func:`prepare` would."""
     if not value_checks_enabled():
         return
-    for arg in deferred:
+    for arg in ("y_pred", "y_true"):  # prepare's order: with both out of their domains, y_pred's error
+        if arg not in deferred:
+            continue
         domain = spec.y_pred_domain(opts) if arg == "y_pred" else spec.y_true_domain(opts)
         if domain is None or (arg in extrema and _known_within(domain, xp.asarray(extrema[arg]), xp, y_pred.shape[-1])):
             continue
         _check_values(spec, y_true, y_pred, opts, xp, skip=frozenset({"y_true", "y_pred"} - {arg}))
+
+
+def settled_by_total(spec: LossSpec, options: dict[str, Any], revealing) -> frozenset[str]:
+    """Those of ``revealing`` (the arguments a NaN or infinity in which always makes a kernel's
+    total NaN or infinite) whose domain under ``options`` holds every finite number: a finite total
+    proves all their values finite, so within their domain, and their checks need no extrema. (A
+    non-finite total proves nothing: :func:`check_extrema` then checks them in full.)"""
+    domains = {"y_true": spec.y_true_domain(options), "y_pred": spec.y_pred_domain(options)}
+    return frozenset(arg for arg in revealing if _holds_every_finite(domains[arg]))
+
+
+def _holds_every_finite(domain) -> bool:
+    return isinstance(domain, Interval) and domain.low == -math.inf and domain.high == math.inf
 
 
 def _known_within(domain, x, xp, num_classes: int) -> bool:

@@ -85,6 +85,10 @@ class FastKernel:
     #: A derivative kernel that takes ``extrema``: a dict it fills with each argument's ``(min,
     #: max)`` (:func:`._prepare.check_extrema`), so that value checks need no passes of their own.
     gathers: bool = False
+    #: ``options -> arguments`` a NaN or infinity in which always makes the ``objective``'s total
+    #: NaN or infinite (the other argument in its domain): where such an argument's domain holds
+    #: every finite number, a finite total settles its value checks (:func:`._prepare.settled_by_total`).
+    non_finite_total: Callable[[dict[str, Any]], tuple[str, ...]] = lambda options: ()
 
     def covers(self, y_true, y_pred, options: dict[str, Any]) -> bool:
         return self.option_names.issuperset(options) and self.accepts(y_true, y_pred, options)
@@ -215,6 +219,7 @@ class LossSpec:
     def fast(
         self, library: str, *, accepts: Callable, derivatives: bool = False, objective: Callable | None = None,
         nan_fallback: bool = False, floors: bool = False,
+        non_finite_total: tuple[str, ...] | Callable[[dict[str, Any]], tuple[str, ...]] = (),
     ) -> Callable[[Callable], Callable]:
         """Register the decorated function as ``library``'s fast kernel of this loss; ``accepts(
         y_true, y_pred, options)`` says which prepared arrays and option values it covers. With
@@ -222,13 +227,16 @@ class LossSpec:
         surrogate, **options) -> (gradient, hessian)`` (the surrogate's floor is applied after it).
         ``objective`` is the library's fused reduced form of the values, if any, and ``nan_fallback``
         sends a result holding NaN to the value kernel; ``floors``: a derivative kernel floors a
-        surrogate Hessian itself; one taking ``extrema`` gathers them (:class:`FastKernel`)."""
+        surrogate Hessian itself; one taking ``extrema`` gathers them; ``non_finite_total``: the
+        arguments (or ``options -> arguments``) whose NaN or infinity always shows in the objective's
+        total (:class:`FastKernel`)."""
+        reveals = non_finite_total if callable(non_finite_total) else lambda options: tuple(non_finite_total)
 
         def register(kernel: Callable) -> Callable:
             names = frozenset(p.name for p in inspect.signature(kernel).parameters.values() if p.kind is p.KEYWORD_ONLY)
             table = self.derivative_kernels if derivatives else self.kernels
             table[library] = FastKernel(
-                kernel, accepts, names - {"surrogate", "extrema"}, objective, nan_fallback, floors, "extrema" in names
+                kernel, accepts, names - {"surrogate", "extrema"}, objective, nan_fallback, floors, "extrema" in names, reveals
             )
             return kernel
 
