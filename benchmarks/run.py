@@ -30,6 +30,7 @@ import numpy as np
 
 import losskit as lk
 from losskit.fast import numpy as fast_numpy
+from losskit.losses import CATALOG
 
 LOSSKIT_COLUMNS = ["losskit", "losskit (checks on)", "losskit (generic kernels)"]
 PEERS = ["torch", "jax", "sklearn"]
@@ -137,14 +138,15 @@ def measure(rows: int, classes: int, rounds: int, repeats: int, sample_ms: float
     one contender, not the figure."""
     rng = np.random.default_rng(0)
     checks_off = lambda: lk.value_checks(False)  # noqa: E731
-    generic = lambda: mock.patch.dict(fast_numpy._KERNELS, clear=True)  # noqa: E731  (the array-API kernels, as on any other library)
     contenders = {}
     for title, name, options, y_true, y_pred, peers in cases(rows, classes, rng):
         objective = (lambda loss, a, b: lambda: loss(a, b))(lk.get(name, **options), y_true, y_pred)
+        # its own Loss: a Loss resolves its per-call path once, on its first call (here: generic)
+        generic_objective = (lambda loss, a, b: lambda: loss(a, b))(lk.get(name, **options), y_true, y_pred)
         contenders[title] = {
             "losskit": (objective, checks_off),
             "losskit (checks on)": (objective, contextlib.nullcontext),
-            "losskit (generic kernels)": (objective, lambda: _both(checks_off(), generic())),
+            "losskit (generic kernels)": (generic_objective, lambda: _both(checks_off(), _generic())),
             **{peer: (factory(y_true, y_pred), contextlib.nullcontext) for peer, factory in peers.items()},
         }
     samples = {title: {name: [] for name in runs} for title, runs in contenders.items()}
@@ -154,6 +156,17 @@ def measure(rows: int, classes: int, rounds: int, repeats: int, sample_ms: float
                 samples[title][name] += samples_ms(fn, context, repeats, sample_ms)
         print(f"  {rows} rows: round {round_ + 1} of {rounds}", file=sys.stderr)
     return [{"rows": rows, "loss": title, **{name: statistics.median(s) for name, s in runs.items()}} for title, runs in samples.items()]
+
+
+def _generic() -> contextlib.ExitStack:
+    """The array-API kernels, as on any other library: no record's NumPy kernel and no NumPy
+    per-call path (the blockwise objective, :func:`losskit.fast.numpy.plan`)."""
+    stack = contextlib.ExitStack()
+    for spec in CATALOG:
+        others = {library: kernel for library, kernel in spec.kernels.items() if library != "numpy"}
+        stack.enter_context(mock.patch.dict(spec.kernels, others, clear=True))
+    stack.enter_context(mock.patch.object(fast_numpy, "plan", lambda loss: None))
+    return stack
 
 
 @contextlib.contextmanager
