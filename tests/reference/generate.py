@@ -995,6 +995,20 @@ def ctc_references(ref: References, rng: np.random.Generator) -> None:
                relation="Keras pads y_true with 0, its blank and mask index; losskit pads with -1")
 
 
+def _berman_lovasz_grad(gt_sorted, dtype):
+    """Berman et al.'s ``lovasz_grad`` (lovasz_losses.py), transcribed in torch: the Jaccard loss's
+    increments along the sorted ground truth, its cumulative sums in ``dtype`` (their ``.float()``;
+    float64 for the softmax references)."""
+    p = len(gt_sorted)
+    gts = gt_sorted.sum()
+    intersection = gts - gt_sorted.to(dtype).cumsum(0)
+    union = gts + (1 - gt_sorted).to(dtype).cumsum(0)
+    jaccard = 1.0 - intersection / union
+    if p > 1:
+        jaccard[1:p] = jaccard[1:p] - jaccard[0:-1]
+    return jaccard
+
+
 def lovasz_references(ref: References, rng: np.random.Generator) -> None:
     """Berman et al.'s reference lovasz_hinge (github.com/bermanmaxim/LovaszSoftmax, lovasz_losses.py),
     transcribed in torch: it is not a package."""
@@ -1004,21 +1018,11 @@ def lovasz_references(ref: References, rng: np.random.Generator) -> None:
     ref.data("lovasz_masks", masks, logits, "(3, 4, 5) binary masks (the last one empty) and logits")
     y, x = ref.arrays("lovasz_masks")
 
-    def lovasz_grad(gt_sorted):
-        p = len(gt_sorted)
-        gts = gt_sorted.sum()
-        intersection = gts - gt_sorted.float().cumsum(0)
-        union = gts + (1 - gt_sorted).float().cumsum(0)
-        jaccard = 1.0 - intersection / union
-        if p > 1:
-            jaccard[1:p] = jaccard[1:p] - jaccard[0:-1]
-        return jaccard
-
     def lovasz_hinge_flat(logits, labels):
         signs = 2.0 * labels.float() - 1.0
         errors = 1.0 - logits * signs
         errors_sorted, perm = torch.sort(errors, dim=0, descending=True)
-        grad = lovasz_grad(labels[perm])
+        grad = _berman_lovasz_grad(labels[perm], torch.float32)
         return torch.dot(F.relu(errors_sorted), grad.double())
 
     values = torch.stack([lovasz_hinge_flat(_t(x[i]).reshape(-1), _t(y[i]).reshape(-1)) for i in range(len(y))])
@@ -1040,16 +1044,6 @@ def lovasz_softmax_references(ref: References, rng: np.random.Generator) -> None
              "(3, 4, 5) images of 3 classes, one-hot (class 2 absent from image 1, image 2 all class 1) and softmax probabilities")
     ref.data("lovasz_softmax_logits", np.eye(3)[labels], logits, "the same labels and the logits of those probabilities")
 
-    def lovasz_grad(gt_sorted):
-        p = len(gt_sorted)
-        gts = gt_sorted.sum()
-        intersection = gts - gt_sorted.double().cumsum(0)
-        union = gts + (1 - gt_sorted).double().cumsum(0)
-        jaccard = 1.0 - intersection / union
-        if p > 1:
-            jaccard[1:p] = jaccard[1:p] - jaccard[0:-1]
-        return jaccard
-
     def lovasz_softmax_flat(probas, labels, classes="present"):
         C = probas.size(1)
         losses = []
@@ -1059,7 +1053,7 @@ def lovasz_softmax_references(ref: References, rng: np.random.Generator) -> None
                 continue
             errors = (fg - probas[:, c]).abs()
             errors_sorted, perm = torch.sort(errors, 0, descending=True)
-            losses.append(torch.dot(errors_sorted, lovasz_grad(fg[perm])))
+            losses.append(torch.dot(errors_sorted, _berman_lovasz_grad(fg[perm], torch.float64)))
         return torch.stack(losses).mean() if losses else torch.zeros((), dtype=torch.float64)
 
     def flatten_probas(probas, labels):
