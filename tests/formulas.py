@@ -397,6 +397,17 @@ def _per_sample_sums(y_true, y_pred):
     return y, p, one
 
 
+def _per_sample_pixels(y_true, y_pred, from_logits):
+    """``(y, p, one)``: one-hot targets and probabilities (softmax of logits) as ``(N, pixels, C)``
+    in float64; ``one``: a single sample was given (1-D input)."""
+    y, p = _f64(y_true, y_pred)
+    if from_logits:
+        p = np.exp(_log_softmax(p))
+    one = y.ndim <= 1
+    c = y.shape[-1]
+    return y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c), one
+
+
 def _finish(values, one):
     return values[0] if one else values
 
@@ -432,12 +443,8 @@ def focal_tversky(y_true, y_pred, alpha=0.7, beta=0.3, gamma=0.75, smooth=0.0, f
 
 def generalized_dice(y_true, y_pred, smooth=1.0, from_logits=False):
     """Optax's multiclass_generalized_dice_loss applied to each sample on its own."""
-    y, p = _f64(y_true, y_pred)
-    if from_logits:
-        p = np.exp(_log_softmax(p))
-    one = y.ndim <= 1
+    y, p, one = _per_sample_pixels(y_true, y_pred, from_logits)
     c = y.shape[-1]
-    y, p = y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c)
     size = y.sum(1)
     weights = 1.0 / (size**2 + EPS)
     weights = weights / weights.sum(-1, keepdims=True) * c
@@ -471,16 +478,11 @@ def lovasz_hinge(y_true, y_pred):
 def lovasz_softmax(y_true, y_pred, classes="present", from_logits=False):
     """Berman et al.'s lovasz_softmax_flat (lovasz_losses.py) per image, in NumPy, with their
     classes="present" rule (a class absent from the image's labels is left out; none: 0)."""
-    y, p = _f64(y_true, y_pred)
-    if from_logits:
-        p = np.exp(_log_softmax(p))
-    one = y.ndim <= 1
-    c = y.shape[-1]
-    y, p = y.reshape(1 if one else y.shape[0], -1, c), p.reshape(1 if one else p.shape[0], -1, c)
+    y, p, one = _per_sample_pixels(y_true, y_pred, from_logits)
     out = np.zeros(len(y))
     for n in range(len(y)):
         losses = []
-        for k in range(c):
+        for k in range(y.shape[-1]):
             fg = y[n, :, k]
             if classes == "present" and fg.sum() == 0:
                 continue
