@@ -91,6 +91,17 @@ def one_thread(fn):
     return call
 
 
+def inputs(size: int, rng):
+    """The elementwise losses' float32 ``(size, 1)`` inputs: ``real`` (targets, predictions),
+    ``binary`` (labels, logits), ``probability`` (the logits' sigmoid), ``counts`` (counts, rates)."""
+    shape = (size, 1)
+    real = rng.normal(size=shape).astype(np.float32), rng.normal(size=shape).astype(np.float32)
+    binary = (rng.random(shape) < 0.5).astype(np.float32), (4 * rng.normal(size=shape)).astype(np.float32)
+    probability = (1 / (1 + np.exp(-binary[1].astype(np.float64)))).astype(np.float32)
+    counts = rng.poisson(3.0, size=shape).astype(np.float32), rng.uniform(0.5, 5, size=shape).astype(np.float32)
+    return real, binary, probability, counts
+
+
 def cases(size: int, rng):
     """(title, {contender: (fn, memory kind)}) with ``losskit`` first and ``floor`` where it applies."""
     import jax
@@ -102,11 +113,7 @@ def cases(size: int, rng):
     from sklearn._loss.loss import HalfBinomialLoss
 
     torch.set_num_threads(2)
-    shape = (size, 1)
-    real = rng.normal(size=shape).astype(np.float32), rng.normal(size=shape).astype(np.float32)
-    binary = (rng.random(shape) < 0.5).astype(np.float32), (4 * rng.normal(size=shape)).astype(np.float32)
-    probability = (1 / (1 + np.exp(-binary[1].astype(np.float64)))).astype(np.float32)
-    counts = rng.poisson(3.0, size=shape).astype(np.float32), rng.uniform(0.5, 5, size=shape).astype(np.float32)
+    real, binary, probability, counts = inputs(size, rng)
 
     def torch_fn(f, a, b):
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)

@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+# numpy_floor.py, beside this script: the same inputs as the timed objectives
+from numpy_floor import inputs, one_thread
+
 import losskit as lk
 from losskit.fast import numpy as fast_numpy
 
@@ -81,23 +84,8 @@ def ms_per_call(fn, rounds: int) -> float:
     return statistics.median(times)
 
 
-def one_thread(fn):
-    def call():
-        threads, fast_numpy.THREADS = fast_numpy.THREADS, 1
-        try:
-            return fn()
-        finally:
-            fast_numpy.THREADS = threads
-
-    return call
-
-
 def elementwise_cases(size: int, rng):
-    shape = (size, 1)
-    real = rng.normal(size=shape).astype(np.float32), rng.normal(size=shape).astype(np.float32)
-    binary = (rng.random(shape) < 0.5).astype(np.float32), (4 * rng.normal(size=shape)).astype(np.float32)
-    probability = (1 / (1 + np.exp(-binary[1].astype(np.float64)))).astype(np.float32)
-    counts = rng.poisson(3.0, size=shape).astype(np.float32), rng.uniform(0.5, 5, size=shape).astype(np.float32)
+    real, binary, probability, counts = inputs(size, rng)
     return [
         ("mean squared error", "mean_squared_error", {}, real),
         ("mean absolute error", "mean_absolute_error", {}, real),
