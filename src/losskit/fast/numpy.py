@@ -819,7 +819,7 @@ def plan(loss) -> Callable | None:
         return None
     options, reduction, name = dict(loss.options), loss.reduction, loss.name
     deferred = deferrable(spec)
-    settled = deferred & settled_by_total(spec, options, fast.non_finite_total(options))
+    gathered = deferred - settled_by_total(spec, options, fast.non_finite_total(options))  # checked from extrema
     numpy_xp = _array.numpy_namespace()  # (here, not at import: importing it loads much of NumPy)
 
     def call(y_true, y_pred, sample_weight):
@@ -837,8 +837,8 @@ def plan(loss) -> Callable | None:
             like = np.broadcast_to(np.zeros((), p.dtype), shape)
             weights = align_weights(name, _array.asarray(sample_weight, xp, like=like), like, xp)
             weights = np.broadcast_to(weights, shape).reshape(-1)
-        total, extrema = fast.objective(t, p, weights, deferred - settled if value_checks_enabled() else None, **opts)
-        check_extrema(spec, t, p, opts, xp, deferred - settled if math.isfinite(total) else deferred, extrema)
+        total, extrema = fast.objective(t, p, weights, gathered if value_checks_enabled() else None, **opts)
+        check_extrema(spec, t, p, opts, xp, gathered if math.isfinite(total) else deferred, extrema)
         if math.isnan(total):
             return None  # the reference call decides (an edge a kernel leaves to the value kernel, NaN input)
         objective = np.asarray(_reduce(total, weights, math.prod(shape), reduction), p.dtype)
