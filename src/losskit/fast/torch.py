@@ -365,9 +365,8 @@ def _constants(rows: tuple, like) -> tuple:
     if constants is None:
         torch = _torch()[0]
         constants = tuple(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows)
-        if not torch.compiler.is_compiling():
-            if len(_CONSTANTS) < 64:  # a bounded cache
-                _CONSTANTS[key] = constants
+        if not torch.compiler.is_compiling() and len(_CONSTANTS) < 64:  # a bounded cache, not filled under tracing
+            _CONSTANTS[key] = constants
     return constants
 
 
