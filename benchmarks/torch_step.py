@@ -108,7 +108,7 @@ def eager(sizes, rounds: int) -> list[dict]:
                     return loss(y_true, x)
 
             contenders = {"torch": step_of(torch_fn), "losskit": step_of(ours), "losskit_checks_off": step_of(ours_unchecked)}
-            t = compare(contenders, calls, rounds)
+            t = compare(contenders, calls, rounds, chunk=20 if calls > 20 else 1)
             leaf.grad = None
             rows.append({
                 "size": label, "loss": name,
@@ -190,6 +190,8 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=None, help="rounds per figure (default 15; 5 with --quick)")
+    parser.add_argument("--only", default=None, help="comma-separated losses (mse, mae, huber, bce_logits, cce_logits, scce_logits); does not write the JSON")
+    parser.add_argument("--sizes", default=None, help="comma-separated sizes (32, 256, 1e6, 65536x1000); does not write the JSON")
     parser.add_argument("--table", action="store_true", help="print the markdown tables of the last run and exit")
     parser.add_argument("--compile-only", action="store_true", help="rerun only the compiled step, into the last run's JSON")
     args = parser.parse_args()
@@ -211,9 +213,17 @@ def main() -> None:
     sizes = [
         ("batch 32", 32, 10, everything, 400),
         ("batch 256", 256, 10, everything, 400),
-        ("10^6 elements", 1_000_000, 10, elementwise, 3),
+        ("10^6 elements", 1_000_000, 10, elementwise, 8),
         ("65536 x 1000", 65_536, 1000, ("cce_logits", "scce_logits"), 1),
     ]
+    if args.only or args.sizes:  # a partial run, printed only
+        chosen = set(args.only.split(",")) if args.only else None
+        keys = {"32": "batch 32", "256": "batch 256", "1e6": "10^6 elements", "65536x1000": "65536 x 1000"}
+        labels = {keys[k] for k in args.sizes.split(",")} if args.sizes else None
+        sizes = [(label, batch, classes, tuple(w for w in which if chosen is None or w in chosen), calls)
+                 for label, batch, classes, which, calls in sizes if labels is None or label in labels]  # fmt: skip
+        eager(sizes, rounds)
+        return
     results = {
         "command": "python benchmarks/torch_step.py" + (" --quick" if args.quick else "") + (" --no-compile" if args.no_compile else "")
         + (f" --threads {args.threads}" if args.threads != 2 else "") + (f" --rounds {args.rounds}" if args.rounds else ""),

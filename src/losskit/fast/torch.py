@@ -246,32 +246,37 @@ def _bce(y_true, y_pred, *, class_weight=None):
 
 
 def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    """The forward of BCE from logits: ``(dot(D, x) / 2 + sum(t)) / d`` with ``t = log1p(exp(-|x|))``
-    and ``D = sign(x) + 1 - 2y = 2 (step(x) - y)`` (``step(0) = 1/2``), so that ``D x / 2 =
-    relu(x) - y x``: 0 or ``|x|`` exactly for hard labels (``F.binary_cross_entropy_with_logits``'
-    ``(1 - y) x - log_sigmoid(x)`` cancels for ``y = 0``, ``x << 0``); both sums have non-negative
-    terms. Where ``y_pred`` requires grad, it also makes and saves ``2 (sigmoid(x) - y) = D - 2
-    sign(x) sigmoid(-|x|)`` from the same ``D`` (exact for confident right answers: ``-2
-    sigmoid(-x)`` for ``y = 1``, where torch's ``sigmoid(x) - y`` rounds to 0): the backward is one
-    multiplication. Eleven passes (nine without the gradient), all vectorised ops (``heaviside``,
-    ``expm1`` and ``softplus`` are two to six times slower on CPU). Class weights: the ``lerp`` of
-    both weighted terms."""
+    """The forward of BCE from logits: ``(dot(D, x) / 2 + sum(t)) / d`` with ``t = log1p(exp(-|x|))
+    = -log1p(-q)``, ``q = sigmoid(-|x|)``, and ``D = sign(x) + 1 - 2y = 2 (step(x) - y)`` (``step(0)
+    = 1/2``), so that ``D x / 2 = relu(x) - y x``: 0 or ``|x|`` exactly for hard labels
+    (``F.binary_cross_entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)`` cancels for ``y = 0``,
+    ``x << 0``); both sums have non-negative terms. Where ``y_pred`` requires grad, it also makes
+    and saves ``2 (sigmoid(x) - y) = D - 2 sign(x) q`` from the same ``D`` (exact for confident
+    right answers: ``-2 sigmoid(-x)`` for ``y = 1``, where torch's ``sigmoid(x) - y`` rounds to 0):
+    the backward is one multiplication. Two tensors allocated (on CPU a fresh tensor's first touch
+    costs more than a pass over it), eleven passes in place, two transcendental (``sigmoid``, the
+    cheaper of torch's, and ``log1p``). Class weights: the ``lerp`` of both weighted terms."""
     torch = _TORCH["torch"]
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    minus_abs = y_pred.abs().neg_()
-    t = torch.exp(minus_abs).log1p_()
+    x = y_pred.detach()
     if class_weight is not None:
+        t = torch.exp(-x.abs()).log1p_()
         w0, w1 = (float(w) for w in class_weight)
-        relu = torch.relu(y_pred)
-        values = torch.lerp((relu + t).mul_(w0), (relu - y_pred).add_(t).mul_(w1), y_true)
-        return values.sum() / y_pred.shape[-1], ()
-    sign = torch.sign(y_pred)
-    twice_step = torch.add(sign, 1.0).sub_(y_true, alpha=2.0)  # 2 (step(x) - y), rounded once
-    total = (0.5 * torch.dot(twice_step.view(-1), y_pred.reshape(-1)) + t.sum()) / y_pred.shape[-1]
+        relu = torch.relu(x)
+        values = torch.lerp((relu + t).mul_(w0), (relu - x).add_(t).mul_(w1), y_true)
+        return values.sum() / x.shape[-1], ()
+    q = torch.copysign(x, -1.0).sigmoid_()  # sigmoid(-|x|)
+    work = torch.neg(q).log1p_()  # -t
+    minus_t = work.sum()
+    sign = torch.sign(x, out=work)
+    if y_pred.requires_grad:
+        q.mul_(sign)
+    twice_step = sign.add_(1.0).sub_(y_true, alpha=2.0)  # 2 (step(x) - y), rounded once
+    total = (0.5 * torch.dot(twice_step.reshape(-1), x.reshape(-1)) - minus_t) / x.shape[-1]
     if not y_pred.requires_grad:
         return total, ()
-    return total, (twice_step.addcmul_(sign, minus_abs.sigmoid_(), value=-2.0),)
+    return total, (twice_step.sub_(q, alpha=2.0),)
 
 
 def _bce_gradient(y_true, y_pred, saved, scale, create_graph, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
@@ -313,6 +318,7 @@ def _bce_small(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, a
         y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
     weights = torch.addcmul(base, y_true, slope)
     return (_NN.softplus(y_pred * signs, 1.0, threshold) * weights).sum()
+
 
 
 @analytic(losses.binary_crossentropy, accepts=_bce_accepts, forward=_bce_total, backward=_bce_gradient, small=_bce_small)
