@@ -13,16 +13,18 @@ _transforms_active, _compiling = torch._C._are_functorch_transforms_active, torc
 
 
 class Objective(torch.autograd.Function):
-    """``apply(y_pred, y_true, mean, forward, backward, options)`` -> ``(objective, *saved)``.
+    """``apply(y_pred, y_true, factor, forward, backward, options)`` -> ``(objective, *saved)``.
 
-    ``forward(y_true, y_pred, **options) -> (total, saved)``: the sum of the per-sample values
-    (computed without an autograd graph) and tensors the backward reuses; ``backward(y_true,
-    y_pred, saved, scale, create_graph, **options)``: ``scale`` times ``d total / d y_pred``. The
-    objective is ``total`` or, for the mean (``mean``), ``total / rows``; ``options`` is a tuple of
-    ``(name, value)`` pairs. With ``create_graph`` (double backward, Hessian-vector products) the
-    backward must be built from differentiable torch ops, so that autograd differentiates the
-    analytic gradient: second order is then the analytic Hessian. ``setup_context`` and
-    ``generate_vmap_rule`` make it work under ``torch.func`` (``vmap``, ``grad``) and ``torch.compile``.
+    ``forward(y_true, y_pred, factor, **options) -> (objective, saved)``: ``factor`` (a float: 1,
+    or one over the rows for the mean) times the sum of the per-sample values, computed without an
+    autograd graph, and tensors the backward reuses; ``backward(y_true, y_pred, saved, grad,
+    factor, create_graph, **options)``: ``grad`` times ``d objective / d y_pred``. ``options`` is
+    a tuple of ``(name, value)`` pairs. (The factor travels as a float so that each kernel folds it
+    into an operation it runs anyway: a Python number multiplying a tensor costs a copy of its own
+    per call.) With ``create_graph`` (double backward, Hessian-vector products) the backward must
+    be built from differentiable torch ops, so that autograd differentiates the analytic gradient:
+    second order is then the analytic Hessian. ``setup_context`` and ``generate_vmap_rule`` make
+    it work under ``torch.func`` (``vmap``, ``grad``) and ``torch.compile``.
     """
 
     generate_vmap_rule = True
@@ -37,23 +39,22 @@ class Objective(torch.autograd.Function):
         return _FUNCTION_APPLY.__get__(None, cls)(*args)
 
     @staticmethod
-    def forward(y_pred, y_true, mean, forward, backward, options):
-        total, saved = forward(y_true, y_pred, **dict(options))
-        return (total / (y_pred.numel() // y_pred.shape[-1]) if mean else total), *saved
+    def forward(y_pred, y_true, factor, forward, backward, options):
+        objective, saved = forward(y_true, y_pred, factor, **dict(options))
+        return objective, *saved
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        y_pred, y_true, mean, _, backward, options = inputs
+        y_pred, y_true, factor, _, backward, options = inputs
         ctx.mark_non_differentiable(*output[1:])
         ctx.set_materialize_grads(False)  # no zero tensor for the saved outputs' (absent) gradients
         ctx.save_for_backward(y_pred, y_true, *output[1:])
-        ctx.mean, ctx.backward_of, ctx.options = mean, backward, options
+        ctx.factor, ctx.backward_of, ctx.options = factor, backward, options
 
     @staticmethod
     def backward(ctx, grad, *_):
         if grad is None:
             return None, None, None, None, None, None
         y_pred, y_true, *saved = ctx.saved_tensors
-        scale = grad / (y_pred.numel() // y_pred.shape[-1]) if ctx.mean else grad
-        gradient = ctx.backward_of(y_true, y_pred, saved, scale, torch.is_grad_enabled(), **dict(ctx.options))
+        gradient = ctx.backward_of(y_true, y_pred, saved, grad, ctx.factor, torch.is_grad_enabled(), **dict(ctx.options))
         return gradient, None, None, None, None, None

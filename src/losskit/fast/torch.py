@@ -60,7 +60,7 @@ def _torch():
         from ._torch_autograd import Objective
 
         _NN = torch._C._nn
-        _TORCH.update(Objective=Objective, bool=torch.bool, torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
+        _TORCH.update(readable=_array.torch_readability(), Objective=Objective, bool=torch.bool, torch=torch, F=F, floats=(torch.float32, torch.float64), halves=(torch.float16, torch.bfloat16), int64=torch.int64)
     return _TORCH["torch"], _TORCH["F"]
 
 
@@ -167,10 +167,11 @@ def poisson(y_true, y_pred, *, log_input=False):
 def _reference_total(spec) -> Callable:
     """The default ``forward`` of :func:`analytic`: the record's value kernel, summed."""
 
-    def forward(y_true, y_pred, **options):
+    def forward(y_true, y_pred, factor, **options):
         import array_api_compat.torch as xp
 
-        return spec.kernel(y_true, y_pred, xp=xp, **options).sum(), ()
+        total = spec.kernel(y_true, y_pred, xp=xp, **options).sum()
+        return (total if factor == 1.0 else total * factor), ()
 
     return forward
 
@@ -179,10 +180,10 @@ def _record_gradient(spec) -> Callable:
     """The default ``backward`` of :func:`analytic`: the record's analytic gradient
     (``@loss.derivatives``, differentiable torch ops through ``array_api_compat``)."""
 
-    def backward(y_true, y_pred, saved, scale, create_graph, **options):
+    def backward(y_true, y_pred, saved, grad, factor, create_graph, **options):
         import array_api_compat.torch as xp
 
-        return spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=False, **options)[0] * scale
+        return _scaled(spec.gradient_hessian(y_true, y_pred, xp=xp, surrogate=False, **options)[0], grad, factor)
 
     return backward
 
@@ -210,9 +211,17 @@ def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = No
             return None
         if small is not None and y_pred.numel() < SMALL:
             return small(y_true, y_pred, sum_, **options)
-        return _TORCH["Objective"].apply(y_pred, y_true, not sum_, forward, backward, tuple(options.items()))[0]
+        factor = 1.0 if sum_ else 1.0 / (y_pred.numel() // y_pred.shape[-1])
+        return _TORCH["Objective"].apply(y_pred, y_true, factor, forward, backward, tuple(options.items()))[0]
 
     return fast_kernel(loss, accepts=accepts, objective=objective)
+
+
+def _scaled(gradient, grad, factor):
+    """``gradient * grad * factor`` in one operation (``grad``: the incoming 0-d gradient; ``factor``:
+    a float), differentiable in both tensors."""
+    (zero,) = _constants((0.0,), gradient)
+    return _TORCH["torch"].addcmul(zero, gradient, grad, value=factor)
 
 
 def _reference_values(spec) -> Callable:
@@ -245,54 +254,59 @@ def _bce(y_true, y_pred, *, class_weight=None):
     return torch.lerp(negative, positive, y_true)
 
 
-def _bce_total(y_true, y_pred, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    """The forward of BCE from logits: ``(dot(D, x) / 2 + sum(t)) / d`` with ``t = log1p(exp(-|x|))
-    = -log1p(-q)``, ``q = sigmoid(-|x|)``, and ``D = sign(x) + 1 - 2y = 2 (step(x) - y)`` (``step(0)
-    = 1/2``), so that ``D x / 2 = relu(x) - y x``: 0 or ``|x|`` exactly for hard labels
-    (``F.binary_cross_entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)`` cancels for ``y = 0``,
-    ``x << 0``); both sums have non-negative terms. Where ``y_pred`` requires grad, it also makes
-    and saves ``2 (sigmoid(x) - y) = D - 2 sign(x) q`` from the same ``D`` (exact for confident
-    right answers: ``-2 sigmoid(-x)`` for ``y = 1``, where torch's ``sigmoid(x) - y`` rounds to 0):
-    the backward is one multiplication. Two tensors allocated (on CPU a fresh tensor's first touch
-    costs more than a pass over it), eleven passes in place, two transcendental (``sigmoid``, the
-    cheaper of torch's, and ``log1p``). Class weights: the ``lerp`` of both weighted terms."""
+def _bce_total(y_true, y_pred, factor, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+    """The forward of BCE from logits: ``factor (dot(D, x) / 2 + sum(t)) / d`` with ``t =
+    log1p(exp(-|x|)) = -log1p(-q)``, ``q = sigmoid(-|x|)``, and ``D = sign(x) + 1 - 2y = 2 (step(x)
+    - y)`` (``step(0) = 1/2``), so that ``D x / 2 = relu(x) - y x``: 0 or ``|x|`` exactly for hard
+    labels (``F.binary_cross_entropy_with_logits``' ``(1 - y) x - log_sigmoid(x)`` cancels for ``y
+    = 0``, ``x << 0``); both sums have non-negative terms. Where ``y_pred`` requires grad, it also
+    makes and saves ``2 (sigmoid(x) - y) = D - 2 sign(x) q`` from the same ``D`` (exact for
+    confident right answers: ``-2 sigmoid(-x)`` for ``y = 1``, where torch's ``sigmoid(x) - y``
+    rounds to 0): the backward is one multiplication. Two tensors allocated (on CPU a fresh
+    tensor's first touch costs more than a pass over it), eleven passes in place, two
+    transcendental (``sigmoid``, the cheaper of torch's, and ``log1p``), and no Python number
+    multiplying a tensor (each costs a copy of its own). Class weights: the ``lerp`` of both
+    weighted terms."""
     torch = _TORCH["torch"]
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     x = y_pred.detach()
+    scale = factor / x.shape[-1]
     if class_weight is not None:
         t = torch.exp(-x.abs()).log1p_()
         w0, w1 = (float(w) for w in class_weight)
         relu = torch.relu(x)
         values = torch.lerp((relu + t).mul_(w0), (relu - x).add_(t).mul_(w1), y_true)
-        return values.sum() / x.shape[-1], ()
-    q = torch.copysign(x, -1.0).sigmoid_()  # sigmoid(-|x|)
+        return values.sum() * scale, ()
+    one, minus_one, zero = _constants((1.0, -1.0, 0.0), x)
+    q = torch.copysign(x, minus_one).sigmoid_()  # sigmoid(-|x|)
     work = torch.neg(q).log1p_()  # -t
     minus_t = work.sum()
     sign = torch.sign(x, out=work)
     if y_pred.requires_grad:
         q.mul_(sign)
-    twice_step = sign.add_(1.0).sub_(y_true, alpha=2.0)  # 2 (step(x) - y), rounded once
-    total = (0.5 * torch.dot(twice_step.reshape(-1), x.reshape(-1)) - minus_t) / x.shape[-1]
+    twice_step = sign.add_(one).sub_(y_true, alpha=2.0)  # 2 (step(x) - y), rounded once
+    dot = torch.dot(twice_step.reshape(-1), x.reshape(-1))
+    objective = torch.add(torch.add(zero, dot, alpha=0.5 * scale), minus_t, alpha=-scale)
     if not y_pred.requires_grad:
-        return total, ()
-    return total, (twice_step.sub_(q, alpha=2.0),)
+        return objective, ()
+    return objective, (twice_step.sub_(q, alpha=2.0),)
 
 
-def _bce_gradient(y_true, y_pred, saved, scale, create_graph, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+def _bce_gradient(y_true, y_pred, saved, grad, factor, create_graph, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
     """``sigmoid(x) - y`` (weighted: ``w_0 (1 - y) sigmoid(x) - w_1 y sigmoid(-x)``) over the width,
     exact for confident right answers: ``-sigmoid(-x)`` for ``y = 1``, where ``F.binary_cross_entropy_
     with_logits``' gradient rounds to 0 (``x > 17`` in float32). First order: twice the gradient,
     which :func:`_bce_total` saved, scaled (one pass); second order, class weights, or none saved
     (a ``torch.func`` transform): the ``lerp`` of two sigmoids, differentiable."""
     torch = _TORCH["torch"]
-    scale = scale / y_pred.shape[-1]
+    scale = factor / y_pred.shape[-1]
     if saved and not create_graph:
-        return saved[0] * (scale * 0.5)
+        return _scaled(saved[0], grad, 0.5 * scale)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
-    return torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true) * scale
+    return _scaled(torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true), grad, scale)
 
 
 def _bce_accepts(y_true, y_pred, options) -> bool:
@@ -333,24 +347,24 @@ def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.
 
 
 # ----------------------------------------------------------------------------- losses torch lacks
-def _log_cosh_gradient(y_true, y_pred, saved, scale, create_graph):
+def _log_cosh_gradient(y_true, y_pred, saved, grad, factor, create_graph):
     """``tanh(e) / d``: one pass, differentiable (its derivative ``1 - tanh^2`` is finite everywhere)."""
-    return _TORCH["torch"].tanh(y_pred - y_true) * (scale / y_pred.shape[-1])
+    return _scaled(_TORCH["torch"].tanh(y_pred - y_true), grad, factor / y_pred.shape[-1])
 
 
-def _hinge_gradient(y_true, y_pred, saved, scale, create_graph):
+def _hinge_gradient(y_true, y_pred, saved, grad, factor, create_graph):
     """``-y / d`` inside the margin (edge included), 0 beyond it; labels 0 read as -1."""
     torch = _TORCH["torch"]
     y = torch.where(y_true == 0, -1.0, y_true)
-    return torch.where(torch.addcmul(torch.ones_like(y), y, y_pred, value=-1.0) >= 0, -y, 0.0) * (scale / y_pred.shape[-1])
+    return _scaled(torch.where(torch.addcmul(torch.ones_like(y), y, y_pred, value=-1.0) >= 0, -y, 0.0), grad, factor / y_pred.shape[-1])
 
 
-def _squared_hinge_gradient(y_true, y_pred, saved, scale, create_graph):
+def _squared_hinge_gradient(y_true, y_pred, saved, grad, factor, create_graph):
     """``-2 y max(1 - y y_pred, 0) / d``; differentiable (second derivative ``2 / d`` inside)."""
     torch = _TORCH["torch"]
     y = torch.where(y_true == 0, -1.0, y_true)
     slack = torch.relu(1.0 - y * y_pred)
-    return y * slack * (scale * (-2.0 / y_pred.shape[-1]))
+    return _scaled(y * slack, grad, factor * -2.0 / y_pred.shape[-1])
 
 
 analytic(losses.log_cosh, accepts=_same_shapes, backward=_log_cosh_gradient)(_reference_values(losses.log_cosh.spec))
@@ -364,8 +378,9 @@ _CONSTANTS: dict[tuple, Any] = {}
 
 
 def _constants(rows: tuple, like) -> tuple:
-    """Each of ``rows`` (tuples of floats) as a 1-d tensor of ``like``'s dtype and device, made once
-    per dtype and device (copying a list to an accelerator at every call would wait for it)."""
+    """Each of ``rows`` (tuples of floats, or floats) as a 1-d (0-d) tensor of ``like``'s dtype and
+    device, made once per dtype and device (copying a list to an accelerator at every call would
+    wait for it; a Python number in an operation with a tensor is copied into one at every call)."""
     key = (rows, like.dtype, like.device)
     constants = _CONSTANTS.get(key)
     if constants is None:
@@ -414,11 +429,16 @@ def _cce_masked(y_true, y_pred, *, label_smoothing=0.0, class_weight=None):
 
 
 def _cce_objective(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
-    if _array.torch_values_readable(y_pred):
+    """Where values are readable, ``F.cross_entropy``'s objective and its value check in one:
+    None (the reference then decides) when it is not finite (a masked class: a ``-inf`` logit) or,
+    with value checks on, a target lies outside [0, 1] (the plan runs no check of its own:
+    :data:`_CHECKS`). Elsewhere the reference's masked form."""
+    if _TORCH["readable"](y_pred):
         # "mean" with probability targets is the sum over the rows (class weights and all)
-        objective = _cce_values(y_true, y_pred, _SUM if sum_ else _MEAN, label_smoothing=label_smoothing, class_weight=class_weight)
-        if not math.isfinite(objective.item()):
-            return None  # a masked class (a -inf logit), or a value the reference decides
+        weight = None if class_weight is None else _class_weight_tensor(class_weight, y_pred)
+        objective = _NN.cross_entropy_loss(_rows(y_pred), _rows(y_true), weight, _SUM if sum_ else _MEAN, -100, label_smoothing)
+        if not math.isfinite(objective.item()) or (_config_state["value_checks"] and not _unit_interval(y_true)):
+            return None
         return objective
     total = _cce_masked(y_true, y_pred, label_smoothing=label_smoothing, class_weight=class_weight).sum()
     return total if sum_ else total / (y_pred.numel() // y_pred.shape[-1])
@@ -464,8 +484,10 @@ def _scce_values(y_true, y_pred, reduction, ignore_class, class_weight):
 
 
 def _scce_objective(y_true, y_pred, sum_, *, from_logits=True, ignore_class=None, axis=-1, class_weight=None):
-    if not sum_ and ignore_class is None and class_weight is None:
-        return _scce_values(y_true, y_pred, _MEAN, None, None)  # nothing ignored: torch's mean is ours
+    if not sum_ and ignore_class is None and class_weight is None:  # nothing ignored: torch's mean is ours
+        if y_pred.ndim == 2 and y_true.dtype is _TORCH["int64"]:  # the training loop's call, without reshapes
+            return _NN.cross_entropy_loss(y_pred, y_true, None, _MEAN, _NO_IGNORED_INDEX, 0.0)
+        return _scce_values(y_true, y_pred, _MEAN, None, None)
     total = _scce_values(y_true, y_pred, _SUM, ignore_class, class_weight)
     if sum_:
         return total
@@ -519,12 +541,6 @@ def _unit_targets(y_true, y_pred, objective, options) -> bool:
     return low.item() >= 0.0 and high.item() <= 1.0 and math.isfinite(objective.item())
 
 
-def _unit_targets_finite_objective(y_true, y_pred, objective, options) -> bool:
-    """Categorical crossentropy: targets in [0, 1]; the objective read its own finiteness (where
-    values are readable, as here: :func:`_cce_objective`), so no second scalar read."""
-    return _unit_interval(y_true)
-
-
 def _non_negative_targets(y_true, y_pred, objective, options) -> bool:
     """Counts >= 0, rates >= 0 (log-rates: any finite value) and a finite objective."""
     if not options.get("log_input") and not y_pred.min().item() >= 0.0:
@@ -561,8 +577,9 @@ def _unit_interval(x) -> bool:
 
 
 #: The value check of each loss with a fused objective: True means the reference's checks pass;
-#: False sends the call to the reference, which raises (or returns its own value). A loss not
-#: listed runs the reference's own checks (:func:`_record_checks`).
+#: False sends the call to the reference, which raises (or returns its own value). None: the
+#: objective checks its own values (it returns None where a check fails). A loss not listed runs
+#: the reference's own checks (:func:`_record_checks`).
 _CHECKS = {
     "mean_squared_error": _all_real,
     "mean_absolute_error": _all_real,
@@ -571,7 +588,7 @@ _CHECKS = {
     "poisson": _non_negative_targets,
     "binary_crossentropy": _unit_targets,
     "binary_focal_crossentropy": _focal_inputs,
-    "categorical_crossentropy": _unit_targets_finite_objective,
+    "categorical_crossentropy": None,  # checked by its objective (:func:`_cce_objective`)
     "sparse_categorical_crossentropy": _labels_and_finite,
     "kl_divergence": _distribution_targets,
 }
@@ -606,7 +623,7 @@ def plan(loss) -> Callable | None:
         return None
     torch = _torch()[0]
     options, objective_of = dict(loss.options), fast.objective
-    check = _CHECKS.get(spec.name) or _record_checks(spec)
+    check = _CHECKS[spec.name] if spec.name in _CHECKS else _record_checks(spec)
     objective = functools.partial(objective_of, sum_=loss.reduction == "sum", **options)
     labels = spec.layout is Layout.LABELS
     floats, halves = _TORCH["floats"], _TORCH["halves"]
@@ -644,7 +661,7 @@ def plan(loss) -> Callable | None:
             return None
         if value is None:
             return None
-        if _config_state["value_checks"] and readable(y_pred) and not check(y_true, y_pred, value, options):
+        if check is not None and _config_state["value_checks"] and readable(y_pred) and not check(y_true, y_pred, value, options):
             return None  # the reference checks again: it raises, or gives its value (an overflow)
         if dtype is not y_pred.dtype and not autocast(y_pred.device.type):
             return value.to(dtype)
