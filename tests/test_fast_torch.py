@@ -175,6 +175,11 @@ def test_value_checks_on_the_fused_path_word_the_reference_errors():
         torch.testing.assert_close(loss(torch.tensor([0, 4, 1]), x), loss.reference_call(torch.tensor([0, 4, 1]), x))
     with pytest.raises(ValueError, match=r"binary_crossentropy: `y_true` must be values in \[0, 1\]; got min=0, max=2"):
         lk.get("bce", from_logits=True)(torch.tensor([[0.0], [2.0]]), torch.zeros(2, 1))
+    cce, targets = lk.get("cce", from_logits=True), torch.tensor([[-0.5, 1.5]])  # checked inside its objective
+    with pytest.raises(ValueError, match=r"categorical_crossentropy: `y_true` must be values in \[0, 1\]; got min=-0.5, max=1.5"):
+        cce(targets, torch.zeros(1, 2))
+    with lk.value_checks(False):  # torch's value, the reference's formula: log 2
+        torch.testing.assert_close(cce(targets, torch.zeros(1, 2)), torch.tensor(np.log(2.0), dtype=torch.float32))
     with pytest.raises(ValueError, match=r"mean_squared_error: `y_pred` must be values in \(-inf, inf\)"):
         lk.get("mse")(torch.zeros(2, 1), torch.tensor([[0.0], [torch.nan]]))
     with pytest.raises(ValueError, match=r"must have the same shape"):
