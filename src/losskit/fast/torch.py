@@ -191,8 +191,8 @@ def _record_gradient(spec) -> Callable:
 #: Below this many elements an :func:`analytic` loss with a ``small`` form runs it through
 #: autograd instead: the Function's fixed Python cost (tens of microseconds) is more than its
 #: fewer passes save (measured for BCE from logits, forward and backward: the crossover lies between
-#: 2^12 and 2^13 elements; at 2^13 the Function takes 0.85x the autograd form, at 2^12 1.1x).
-SMALL = 2**13
+#: 2^11 and 2^12 elements; at 2^12 the Function takes 0.93x the autograd form, at 2^11 1.09x).
+SMALL = 2**12
 
 
 def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = None, backward: Callable | None = None, small: Callable | None = None):
