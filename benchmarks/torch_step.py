@@ -130,8 +130,10 @@ def compiled_step(rounds: int) -> list[dict]:
     x = torch.randn(batch, features)
     labels = torch.randint(0, classes, (batch,))
     targets = torch.randn(batch, 1)
+    binary = (torch.rand(batch, 1) < 0.5).float()
     for name, ours, theirs, y, out in [
         ("scce_logits", lk.get("sparse_categorical_crossentropy", from_logits=True), lambda p, t: F.cross_entropy(p, t), labels, classes),
+        ("bce_logits", lk.get("binary_crossentropy", from_logits=True), lambda p, t: F.binary_cross_entropy_with_logits(p, t), binary, 1),
         ("mse", lk.get("mse"), lambda p, t: F.mse_loss(p, t), targets, 1),
         ("log_cosh (no torch fused loss)", lk.get("log_cosh"), lambda p, t: torch.mean(torch.log(torch.cosh(p - t))), targets, 1),
     ]:

@@ -218,10 +218,10 @@ def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = No
 
 
 def _scaled(gradient, grad, factor):
-    """``gradient * grad * factor`` in one operation (``grad``: the incoming 0-d gradient; ``factor``:
-    a float), differentiable in both tensors."""
-    (zero,) = _constants((0.0,), gradient)
-    return _TORCH["torch"].addcmul(zero, gradient, grad, value=factor)
+    """``gradient * (grad * factor)`` (``grad``: the incoming 0-d gradient; ``factor``: a float),
+    differentiable in both tensors: one pass over ``gradient`` (an ``addcmul`` of a 0-d zero takes
+    four times as long per element on CPU)."""
+    return gradient * (grad * factor)
 
 
 def _reference_values(spec) -> Callable:
