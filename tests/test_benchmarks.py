@@ -39,3 +39,16 @@ def test_benchmark_script_runs_at_a_tiny_size(script, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((tmp_path / written).read_text())
     assert report, f"{script} wrote an empty {written}"
+
+
+def test_torch_step_partial_run_prints_its_rows(tmp_path):
+    """``torch_step.py --only/--sizes`` (a partial run: printed, no JSON written) at batch 32."""
+    pytest.importorskip("torch")
+    shutil.copy(BENCHMARKS / "torch_step.py", tmp_path / "torch_step.py")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    arguments = ["--only", "mse,bce_logits", "--sizes", "32", "--rounds", "1"]
+    done = subprocess.run([sys.executable, "torch_step.py", *arguments], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [line for line in done.stdout.splitlines() if "batch 32" in line]
+    assert [row.split()[2] for row in rows] == ["mse", "bce_logits"], done.stdout
+    assert not (tmp_path / "torch_step.json").exists()
