@@ -50,5 +50,5 @@ def test_torch_step_partial_run_prints_its_rows(tmp_path):
     done = subprocess.run([sys.executable, "torch_step.py", *arguments], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = [line for line in done.stdout.splitlines() if "batch 32" in line]
-    assert [row.split()[2] for row in rows] == ["mse", "bce_logits"], done.stdout
+    assert [row.split()[2] for row in rows] == ["mse:", "bce_logits:"], done.stdout
     assert not (tmp_path / "torch_step.json").exists()
