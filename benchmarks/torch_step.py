@@ -225,6 +225,9 @@ def main() -> None:
     if args.only or args.sizes:  # a partial run, printed only
         chosen = set(args.only.split(",")) if args.only else None
         keys = {"32": "batch 32", "256": "batch 256", "16384": "16384 elements", "1e6": "10^6 elements", "65536x1000": "65536 x 1000"}
+        unknown = sorted((chosen or set()) - set(everything)) + sorted(set(args.sizes.split(",") if args.sizes else ()) - set(keys))
+        if unknown:
+            parser.error(f"unknown loss or size {', '.join(unknown)}: losses {', '.join(everything)}; sizes {', '.join(keys)}")
         labels = {keys[k] for k in args.sizes.split(",")} if args.sizes else None
         sizes = [(label, batch, classes, tuple(w for w in which if chosen is None or w in chosen), calls)
                  for label, batch, classes, which, calls in sizes if labels is None or label in labels]  # fmt: skip
