@@ -255,6 +255,24 @@ def test_analytic_functions_give_the_generic_gradient_and_the_analytic_derivativ
         torch.testing.assert_close(h1, loss.hessian(y_true, x) * v / rows, **tol)
 
 
+@pytest.mark.parametrize(("name", "options"), ANALYTIC_CASES, ids=str)
+def test_a_second_backward_through_the_function_recomputes_the_gradient(name, options, monkeypatch):
+    """``retain_graph=True``: the first backward takes the gradient its forward kept (and drops it,
+    so that it is freed with the step), a second one recomputes it from the inputs: both equal
+    autograd through the reference kernel."""
+    monkeypatch.setattr(fast_torch, "SMALL", 0)
+    loss = lk.get(name, **loss_options(options))
+    y_true, x = inputs(name, options, (6, 3), torch.float64, seed=5)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    fused = loss(y_true, x1)
+    assert type(fused.grad_fn).__name__ == "ObjectiveBackward"
+    first = torch.autograd.grad(fused, x1, retain_graph=True)[0]
+    second = torch.autograd.grad(fused, x1)[0]
+    (expected,) = torch.autograd.grad(loss.reference_call(y_true, x2), x2)
+    torch.testing.assert_close(first, expected, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(second, expected, rtol=1e-10, atol=1e-12)
+
+
 def float64_bce(y, x, label_smoothing=0.0, class_weight=(1.0, 1.0)):
     """``w_1 y' softplus(-x) + w_0 (1 - y') softplus(x)``, softplus as ``relu(z) + log1p(exp(-|z|))``
     (no threshold), in float64, averaged over the last axis."""

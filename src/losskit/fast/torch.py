@@ -212,7 +212,7 @@ def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = No
         if small is not None and y_pred.numel() < SMALL:
             return small(y_true, y_pred, sum_, **options)
         factor = 1.0 if sum_ else 1.0 / (y_pred.numel() // y_pred.shape[-1])
-        return _TORCH["Objective"].apply(y_pred, y_true, factor, forward, backward, tuple(options.items()))[0]
+        return _TORCH["Objective"].apply(y_pred, y_true, factor, forward, backward, tuple(options.items()))
 
     return fast_kernel(loss, accepts=accepts, objective=objective)
 
