@@ -77,9 +77,15 @@ class LossForm:
     def name(self) -> str:
         return self.loss.name
 
-    def native(self, table: dict, *, classifier: bool) -> tuple[str, dict] | None:
+    def native(self, table: dict, *, classifier: bool, wanted) -> tuple[str, dict] | None:
         """``(objective, booster parameters)`` where ``table`` has a built-in objective that computes
-        this loss with these options, for this kind of estimator; None where only losskit's does."""
+        this loss with these options, for this kind of estimator, and the estimator's
+        ``native_objective`` (``wanted``: True or False, else a ValueError) asks for it; None where
+        only losskit's does."""
+        if wanted not in (True, False):
+            raise ValueError(f"{self.caller}: `native_objective` must be True or False; got {wanted!r}")
+        if not wanted:
+            return None
         entries = table.get(self.name, ())
         if self.spec is None or not self.spec.native:
             return None

@@ -72,9 +72,7 @@ class _LossLGBMModel:
 
     def _fit(self, form: LossForm, X, y, sample_weight, num_class: int | None, fit_params):
         check_objective_unset(form.caller, self.objective)
-        if self.native_objective not in (True, False):
-            raise ValueError(f"{form.caller}: `native_objective` must be True or False; got {self.native_objective!r}")
-        native = form.native(NATIVE_OBJECTIVES, classifier=isinstance(self, lgb.LGBMClassifier)) if self.native_objective else None
+        native = form.native(NATIVE_OBJECTIVES, classifier=isinstance(self, lgb.LGBMClassifier), wanted=self.native_objective)
         if native is not None:  # LightGBM's objective, starting score and default metric
             (objective, self._native_params), intercept = native, None
         else:

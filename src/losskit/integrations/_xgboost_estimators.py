@@ -61,12 +61,10 @@ class _LossXGBModel(xgb.XGBModel):
 
     def _train(self, form: LossForm, X, y, sample_weight, num_class: int | None, eval_set, verbose):
         check_objective_unset(form.caller, self.objective)
-        if self.native_objective not in (True, False):
-            raise ValueError(f"{form.caller}: `native_objective` must be True or False; got {self.native_objective!r}")
         params = {k: v for k, v in self.get_xgb_params().items() if v is not None and k != "objective"}
         if num_class is not None:
             params["num_class"] = num_class
-        native = form.native(NATIVE_OBJECTIVES, classifier=isinstance(self, ClassifierMixin)) if self.native_objective else None
+        native = form.native(NATIVE_OBJECTIVES, classifier=isinstance(self, ClassifierMixin), wanted=self.native_objective)
         if native is not None:  # XGBoost's objective, base_score estimate and default metric
             self.objective_, options = native
             params.update(objective=self.objective_, **options)
