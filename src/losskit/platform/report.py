@@ -395,10 +395,10 @@ def _setup_section(comparison: Comparison) -> str:
     return (
         '<section class="card"><h2>Data and settings</h2><dl class="facts">'
         f"<dt>dataset</dt><dd>{_e(data['name'])}, target <code>{_e(data['target'])}</code>, task {_e(data['task'])}</dd>{classes}"
-        f"<dt>splits</dt><dd>{split}{stratified}, seed {s['seed']}: {data['n_train']} training, {data['n_val']} validation "
+        f"<dt>splits</dt><dd>{split}{stratified}, seed {s['seed']}: {data['n_train']:,} training, {data['n_val']:,} validation "
         f"({s['val_size']:g} of the rest, to choose the best epoch), {data['n_test']:,} test rows in the first; every loss sees the same "
         "splits and, per split, the same initialisation seed</dd>"
-        f"<dt>features</dt><dd>{data['n_features']}, missing values imputed with the training median, standardised with training statistics</dd>"
+        f"<dt>features</dt><dd>{data['n_features']:,}, missing values imputed with the training median, standardised with training statistics</dd>"
         f"<dt>model</dt><dd>{_e(comparison.learner)}</dd>"
         f"<dt>run</dt><dd>{when}, {comparison.seconds:.1f} s, {_e(_where(s))}, losskit {_e(__version__)}</dd>"
         f"</dl>{f'<ul class=notes>{notes}</ul>' if notes else ''}"
