@@ -111,7 +111,7 @@ def test_torch_kernels_match_the_reference(name, options, shape, dtype):
     assert got.dtype == expected.dtype and got.shape == expected.shape
     torch.testing.assert_close(got, expected, **tol)
     for sum_ in (False, True):
-        objective = fast.objective(t, p, sum_, **opts)
+        objective = fast.objective(sum_, **opts)(t, p)
         mask = lk.get(name).spec.mask
         valid = None if mask is None else mask(t, xp=txp, **opts)
         count = expected.numel() if valid is None else max(int(valid.sum()), 1)

@@ -3,14 +3,14 @@
 
 Three things live here, all registered on or read from the records:
 
-- **Kernels** (``@fast_kernel(loss, accepts=..., objective=...)``): for the losses PyTorch has
-  (``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.cross_entropy``, ``F.poisson_nll_loss``,
-  ``F.kl_div``; called through their ``torch._C._nn`` bindings where losskit has checked the
-  shapes ``F``'s Python layer would broadcast), a per-sample kernel (``reduction="none"``, then
-  the mean over the last axis) and the fused reduced ``objective``; their autograd is torch's,
-  one fused pass each way. Each gives the reference kernel's values and gradients
-  (``tests/test_fast_torch.py`` compares them) and declines the options where torch's
-  convention differs (probability inputs, which losskit clips as Keras does).
+- **Kernels** (``@fast_kernel(loss, accepts=..., objective=..., options=...)``): for the
+  losses PyTorch has (``F.mse_loss``, ``F.l1_loss``, ``F.huber_loss``, ``F.cross_entropy``,
+  ``F.poisson_nll_loss``, ``F.kl_div``; called through their ``torch._C._nn`` bindings where
+  losskit has checked the shapes ``F``'s Python layer would broadcast), a per-sample kernel
+  (``reduction="none"``, then the mean over the last axis) and the fused reduced ``objective``;
+  their autograd is torch's, one fused pass each way. Each gives the reference kernel's values
+  and gradients (``tests/test_fast_torch.py`` compares them) and declines the options where
+  torch's convention differs (probability inputs, which losskit clips as Keras does).
 - **Analytic objectives** (:func:`analytic`): one ``torch.autograd.Function``
   (:class:`~losskit.fast._torch_autograd.Objective`) whose forward computes the objective
   without a graph and whose backward is the analytic gradient, differentiable for second
@@ -18,12 +18,12 @@ Three things live here, all registered on or read from the records:
   torch's own BCE-with-logits is not), log-cosh, hinge, squared hinge, binary focal. Every other
   loss runs its reference kernel through torch's autograd.
 - **The plan** (:func:`plan`): what ``Loss.__call__`` runs for tensors, resolved once per Loss:
-  the objective with its options bound, the shape rule, float16/bfloat16 computed in float32,
-  and value checks that read at most a scalar or two (and only where
-  :func:`~losskit._array.torch_values_readable`: CPU tensors outside ``torch.compile``,
-  ``torch.jit`` tracing and ``torch.func`` transforms). Whatever it does not cover (sample
-  weights, other shapes, a check that fails, a torch error) goes to :meth:`Loss.reference_call`,
-  which words the errors.
+  whether the kernel covers its options, the objective bound to them, the shape rule,
+  float16/bfloat16 computed in float32, and value checks that read at most a scalar or two (and
+  only where :func:`~losskit._array.torch_values_readable`: CPU tensors outside
+  ``torch.compile``, ``torch.jit`` tracing and ``torch.func`` transforms). Whatever it does not
+  cover (sample weights, other shapes, a check that fails, a torch error) goes to
+  :meth:`Loss.reference_call`, which words the errors.
 
 Importing this module does not import torch (``import losskit`` never does): each kernel
 imports it when it first runs, which is only ever on tensors, so torch is already loaded then.
@@ -68,24 +68,27 @@ def _is_tensor(x) -> bool:
     return type(x).__module__.startswith("torch") and _torch()[0].is_tensor(x)
 
 
-def fast_kernel(loss: Callable, *, accepts: Callable, objective: Callable | None = None) -> Callable[[Callable], Callable]:
+def fast_kernel(loss: Callable, *, accepts: Callable, objective: Callable | None = None, options: Callable | None = None) -> Callable[[Callable], Callable]:
     """Register the decorated function as the PyTorch kernel of ``loss`` (a catalog function) on
-    its record: it runs for float32/float64 tensors, not empty, with the class axis last, that
-    ``accepts(y_true, y_pred, options)`` covers. ``objective(y_true, y_pred, sum_, **options)`` is
-    the fused reduced form: the sum of the per-sample values (``sum_``) or their mean."""
+    its record: it runs for float32/float64 tensors, not empty, with the class axis last, whose
+    options ``options(options) -> bool`` covers (None: all) and arrays ``accepts(y_true, y_pred,
+    options)`` covers. ``objective(sum_, **options)`` binds the fused reduced form to a Loss's
+    options, once (:func:`plan`): it returns ``total(y_true, y_pred) -> 0-d`` (or None: the
+    reference runs), the sum of the per-sample values (``sum_``) or their mean."""
 
-    def covered(y_true, y_pred, options) -> bool:
+    def covered(y_true, y_pred, options_) -> bool:
         return (
             _is_tensor(y_pred)
             and _is_tensor(y_true)
             and y_pred.dtype in _TORCH["floats"]
             and y_pred.ndim > 0
             and y_pred.numel() > 0
-            and options.get("axis", -1) in (-1, y_pred.ndim - 1)
-            and accepts(y_true, y_pred, options)
+            and options_.get("axis", -1) in (-1, y_pred.ndim - 1)
+            and (options is None or options(options_))
+            and accepts(y_true, y_pred, options_)
         )
 
-    covered.inner = accepts  # what the plan asks, having checked the rest itself
+    covered.inner, covered.options = accepts, options  # what the plan asks (once for the options), having checked the rest itself
     return loss.fast("torch", accepts=covered, objective=objective)
 
 
@@ -103,12 +106,12 @@ def _elementwise_objective(terms: Callable) -> Callable:
     torch loss taking PyTorch's reduction enum: the mean over samples of per-sample means is the
     mean over all elements (``_MEAN``); their sum is the elements' sum over the width."""
 
-    def objective(y_true, y_pred, sum_, **options):
+    def bind(sum_, **options):
         if sum_:
-            return terms(y_true, y_pred, _SUM, **options) / y_pred.shape[-1]
-        return terms(y_true, y_pred, _MEAN, **options)
+            return lambda y_true, y_pred: terms(y_true, y_pred, _SUM, **options) / y_pred.shape[-1]
+        return functools.partial(terms, reduction=_MEAN, **options)
 
-    return objective
+    return bind
 
 
 # ----------------------------------------------------------------------------- regression
@@ -195,26 +198,31 @@ def _record_gradient(spec) -> Callable:
 SMALL = 2**12
 
 
-def analytic(loss: Callable, *, accepts: Callable, forward: Callable | None = None, backward: Callable | None = None, small: Callable | None = None):
+def analytic(loss: Callable, *, accepts: Callable, options: Callable | None = None, forward: Callable | None = None, backward: Callable | None = None, small: Callable | None = None):
     """Register on ``loss``'s record a PyTorch objective computed by an ``autograd.Function``
     (:class:`~losskit.fast._torch_autograd.Objective`): ``forward`` (default: the value kernel,
     summed) without a graph, and ``backward`` (default: the record's analytic gradient) in one
-    pass; ``small(y_true, y_pred, sum_, **options)``, if given, is the objective through autograd
-    for tensors of fewer than :data:`SMALL` elements. Its per-sample kernel (``reduction="none"``,
-    sample weights) is the decorated function; a target that requires grad goes to the reference
-    (the Function differentiates ``y_pred`` only)."""
+    pass; ``small(sum_, **options)``, if given, binds the objective through autograd for tensors
+    of fewer than :data:`SMALL` elements (as ``objective`` in :func:`fast_kernel`). Its per-sample
+    kernel (``reduction="none"``, sample weights) is the decorated function; a target that
+    requires grad goes to the reference (the Function differentiates ``y_pred`` only)."""
     spec = loss.spec
     forward, backward = forward or _reference_total(spec), backward or _record_gradient(spec)
 
-    def objective(y_true, y_pred, sum_, **options):
-        if y_true.requires_grad:
-            return None
-        if small is not None and y_pred.numel() < SMALL:
-            return small(y_true, y_pred, sum_, **options)
-        factor = 1.0 if sum_ else 1.0 / (y_pred.numel() // y_pred.shape[-1])
-        return _TORCH["Objective"].apply(y_pred, y_true, factor, forward, backward, tuple(options.items()))
+    def bind(sum_, **options_):
+        pairs, below = tuple(options_.items()), None if small is None else small(sum_, **options_)
 
-    return fast_kernel(loss, accepts=accepts, objective=objective)
+        def total(y_true, y_pred):
+            if y_true.requires_grad:
+                return None
+            if below is not None and y_pred.numel() < SMALL:
+                return below(y_true, y_pred)
+            factor = 1.0 if sum_ else 1.0 / (y_pred.numel() // y_pred.shape[-1])
+            return _TORCH["Objective"].apply(y_pred, y_true, factor, forward, backward, pairs)
+
+        return total
+
+    return fast_kernel(loss, accepts=accepts, objective=bind, options=options)
 
 
 def _scaled(gradient, grad, factor):
@@ -309,32 +317,44 @@ def _bce_gradient(y_true, y_pred, saved, grad, factor, create_graph, *, from_log
     return _scaled(torch.lerp(torch.sigmoid(y_pred) * w0, torch.sigmoid(-y_pred) * -w1, y_true), grad, scale)
 
 
-def _bce_accepts(y_true, y_pred, options) -> bool:
+def _bce_options(options) -> bool:
     weights = options.get("class_weight")
-    return options.get("from_logits", False) and _same_shapes(y_true, y_pred, options) and (weights is None or len(weights) == 2)
+    return bool(options.get("from_logits", False)) and (weights is None or len(weights) == 2)
 
 
-def _bce_small(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+def _bce_small(sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
     """The objective through autograd (small tensors), in four graph nodes (each costs more than a
     pass over a small tensor): ``sum_k W_k softplus(s_k x)`` over the pair ``s = (1, -1)``, with
     ``W = c (w_0 (1 - y'), w_1 y')`` (``y'`` the smoothed label) made by one ``addcmul`` of
     constants, ``c`` folding the reduction into the sum (``1/n`` over ``n`` elements for the mean,
     ``1/d`` over the width for the sum of per-sample means). Exact as :func:`_bce`: each softplus
     is computed directly, and a hard label gives one weight exactly 0; double backward is
-    softplus' own, finite."""
-    torch = _TORCH["torch"]
-    threshold = 20.0 if y_pred.dtype == torch.float32 else 40.0
+    softplus' own, finite. The constants are made once per ``n``, dtype and device (a few, bounded;
+    none kept under ``torch.compile``)."""
     w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
-    c = 1.0 / (y_pred.shape[-1] if sum_ else y_pred.numel())
     ls = label_smoothing
-    base, slope, signs = _constants(((c * w0 * (1.0 - 0.5 * ls), c * w1 * 0.5 * ls), (-c * w0 * (1.0 - ls), c * w1 * (1.0 - ls)), (1.0, -1.0)), y_pred)
-    if y_pred.shape[-1] != 1:
-        y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
-    weights = torch.addcmul(base, y_true, slope)
-    return (_NN.softplus(y_pred * signs, 1.0, threshold) * weights).sum()
+    base, slope = (w0 * (1.0 - 0.5 * ls), w1 * 0.5 * ls), (-w0 * (1.0 - ls), w1 * (1.0 - ls))
+    made: dict[tuple, tuple] = {}
+
+    def constants(n, like):
+        torch, c = _TORCH["torch"], 1.0 / n
+        rows = (base[0] * c, base[1] * c), (slope[0] * c, slope[1] * c), (1.0, -1.0)
+        found = (*(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows), 20.0 if like.dtype == torch.float32 else 40.0)
+        if len(made) < 8 and not torch.compiler.is_compiling():
+            made[n, like.dtype, like.device] = found
+        return found
+
+    def total(y_true, y_pred):
+        n = y_pred.shape[-1] if sum_ else y_pred.numel()
+        weight_base, weight_slope, signs, threshold = made.get((n, y_pred.dtype, y_pred.device)) or constants(n, y_pred)
+        if y_pred.shape[-1] != 1:
+            y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
+        return (_NN.softplus(y_pred * signs, 1.0, threshold) * _TORCH["torch"].addcmul(weight_base, y_true, weight_slope)).sum()
+
+    return total
 
 
-@analytic(losses.binary_crossentropy, accepts=_bce_accepts, forward=_bce_total, backward=_bce_gradient, small=_bce_small)
+@analytic(losses.binary_crossentropy, accepts=_same_shapes, options=_bce_options, forward=_bce_total, backward=_bce_gradient, small=_bce_small)
 def binary_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """From logits: two ``F.softplus`` and a ``lerp`` (:func:`_bce`); the objective is an
     ``autograd.Function`` (:func:`_bce_total`, :func:`_bce_gradient`) from :data:`SMALL` elements
@@ -400,13 +420,13 @@ def _rows(x):
     return x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
 
 
+def _from_logits(options) -> bool:
+    return bool(options.get("from_logits", False))
+
+
 def _cce_accepts(y_true, y_pred, options) -> bool:
     weights = options.get("class_weight")
-    return (
-        options.get("from_logits", False)
-        and _same_shapes(y_true, y_pred, options)
-        and (weights is None or len(weights) == y_pred.shape[-1])
-    )
+    return _same_shapes(y_true, y_pred, options) and (weights is None or len(weights) == y_pred.shape[-1])
 
 
 def _cce_values(y_true, y_pred, reduction, *, label_smoothing=0.0, class_weight=None):
@@ -427,23 +447,28 @@ def _cce_masked(y_true, y_pred, *, label_smoothing=0.0, class_weight=None):
     return -(a * log_p).sum(-1)
 
 
-def _cce_objective(y_true, y_pred, sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
+def _cce_objective(sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_weight=None):
     """Where values are readable, ``F.cross_entropy``'s objective and its value check in one:
     None (the reference then decides) when it is not finite (a masked class: a ``-inf`` logit) or,
     with value checks on, a target lies outside [0, 1] (the plan runs no check of its own:
     :data:`_CHECKS`). Elsewhere the reference's masked form."""
-    if _TORCH["readable"](y_pred):
-        # "mean" with probability targets is the sum over the rows (class weights and all)
-        weight = None if class_weight is None else _class_weight_tensor(class_weight, y_pred)
-        objective = _NN.cross_entropy_loss(_rows(y_pred), _rows(y_true), weight, _SUM if sum_ else _MEAN, -100, label_smoothing)
-        if not math.isfinite(objective.item()) or (_config_state["value_checks"] and not _unit_interval(y_true)):
-            return None
-        return objective
-    total = _cce_masked(y_true, y_pred, label_smoothing=label_smoothing, class_weight=class_weight).sum()
-    return total if sum_ else total / (y_pred.numel() // y_pred.shape[-1])
+    # torch's "mean" with probability targets is the sum over the rows over their count (class weights and all)
+    readable, reduction = _TORCH["readable"], _SUM if sum_ else _MEAN
+
+    def total(y_true, y_pred):
+        if readable(y_pred):
+            weight = None if class_weight is None else _class_weight_tensor(class_weight, y_pred)
+            objective = _NN.cross_entropy_loss(_rows(y_pred), _rows(y_true), weight, reduction, -100, label_smoothing)
+            if not math.isfinite(objective.item()) or (_config_state["value_checks"] and not _unit_interval(y_true)):
+                return None
+            return objective
+        masked = _cce_masked(y_true, y_pred, label_smoothing=label_smoothing, class_weight=class_weight).sum()
+        return masked if sum_ else masked / (y_pred.numel() // y_pred.shape[-1])
+
+    return total
 
 
-@fast_kernel(losses.categorical_crossentropy, accepts=_cce_accepts, objective=_cce_objective)
+@fast_kernel(losses.categorical_crossentropy, accepts=_cce_accepts, objective=_cce_objective, options=_from_logits)
 def categorical_crossentropy(y_true, y_pred, *, from_logits=False, label_smoothing=0.0, axis=-1, class_weight=None):
     """From logits: ``F.cross_entropy`` with probability targets (its ``label_smoothing`` and
     ``weight`` are Keras' and losskit's); where its result is not finite (a ``-inf`` logit on a
@@ -464,8 +489,7 @@ _NO_IGNORED_INDEX = -(2**62)
 def _scce_accepts(y_true, y_pred, options) -> bool:
     weights = options.get("class_weight")
     return (
-        options.get("from_logits", False)
-        and not y_true.dtype.is_floating_point
+        not y_true.dtype.is_floating_point
         and y_true.dtype is not _TORCH["bool"]
         and y_true.shape == y_pred.shape[:-1]
         and (weights is None or len(weights) == y_pred.shape[-1])
@@ -482,20 +506,29 @@ def _scce_values(y_true, y_pred, reduction, ignore_class, class_weight):
     return _NN.cross_entropy_loss(_rows(y_pred), labels, weight, reduction, ignore, 0.0)
 
 
-def _scce_objective(y_true, y_pred, sum_, *, from_logits=True, ignore_class=None, axis=-1, class_weight=None):
+def _scce_objective(sum_, *, from_logits=True, ignore_class=None, axis=-1, class_weight=None):
     if not sum_ and ignore_class is None and class_weight is None:  # nothing ignored: torch's mean is ours
-        if y_pred.ndim == 2 and y_true.dtype is _TORCH["int64"]:  # the training loop's call, without reshapes
-            return _NN.cross_entropy_loss(y_pred, y_true, None, _MEAN, _NO_IGNORED_INDEX, 0.0)
-        return _scce_values(y_true, y_pred, _MEAN, None, None)
-    total = _scce_values(y_true, y_pred, _SUM, ignore_class, class_weight)
-    if sum_:
-        return total
-    if ignore_class is None:
-        return total / (y_pred.numel() // y_pred.shape[-1])
-    return total / (y_true != ignore_class).sum().clamp(min=1)  # the mean over kept labels; 0 if none
+        int64 = _TORCH["int64"]
+
+        def mean(y_true, y_pred):
+            if y_pred.ndim == 2 and y_true.dtype is int64:  # the training loop's call, without reshapes
+                return _NN.cross_entropy_loss(y_pred, y_true, None, _MEAN, _NO_IGNORED_INDEX, 0.0)
+            return _scce_values(y_true, y_pred, _MEAN, None, None)
+
+        return mean
+
+    def total(y_true, y_pred):
+        summed = _scce_values(y_true, y_pred, _SUM, ignore_class, class_weight)
+        if sum_:
+            return summed
+        if ignore_class is None:
+            return summed / (y_pred.numel() // y_pred.shape[-1])
+        return summed / (y_true != ignore_class).sum().clamp(min=1)  # the mean over kept labels; 0 if none
+
+    return total
 
 
-@fast_kernel(losses.sparse_categorical_crossentropy, accepts=_scce_accepts, objective=_scce_objective)
+@fast_kernel(losses.sparse_categorical_crossentropy, accepts=_scce_accepts, objective=_scce_objective, options=_from_logits)
 def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore_class=None, axis=-1, class_weight=None):
     """From logits: ``F.cross_entropy`` with class indices (0 for ``ignore_class``). An
     out-of-range label is a PyTorch error here (the reference then runs: a ValueError with value
@@ -511,16 +544,21 @@ def sparse_categorical_crossentropy(y_true, y_pred, *, from_logits=False, ignore
 
 
 # ----------------------------------------------------------------------------- KL divergence
-def _kl_accepts(y_true, y_pred, options) -> bool:
-    return options.get("log_input", False) and _same_shapes(y_true, y_pred, options)
+def _log_input(options) -> bool:
+    return bool(options.get("log_input", False))
 
 
-def _kl_objective(y_true, y_pred, sum_, *, log_input=True):
-    total = _torch()[1].kl_div(y_pred, y_true, reduction="sum")  # xlogy(y, y) - y x: 0 where y == 0
-    return total if sum_ else total / (y_pred.numel() // y_pred.shape[-1])
+def _kl_objective(sum_, *, log_input=True):
+    kl_div = _TORCH["F"].kl_div
+
+    def total(y_true, y_pred):
+        summed = kl_div(y_pred, y_true, reduction="sum")  # xlogy(y, y) - y x: 0 where y == 0
+        return summed if sum_ else summed / (y_pred.numel() // y_pred.shape[-1])
+
+    return total
 
 
-@fast_kernel(losses.kl_divergence, accepts=_kl_accepts, objective=_kl_objective)
+@fast_kernel(losses.kl_divergence, accepts=_same_shapes, objective=_kl_objective, options=_log_input)
 def kl_divergence(y_true, y_pred, *, log_input=False):
     """Log-probabilities: ``F.kl_div(y_pred, y_true)`` (PyTorch's ``KLDivLoss``), summed over the
     last axis. Probabilities are declined (losskit clips both to [1e-7, 1] as Keras)."""
@@ -620,10 +658,12 @@ def plan(loss) -> Callable | None:
         return None
     if not fast.option_names.issuperset(loss.options) or loss.options.get("axis", -1) != -1:
         return None
+    if fast.accepts.options is not None and not fast.accepts.options(loss.options):
+        return None
     torch = _torch()[0]
-    options, objective_of = dict(loss.options), fast.objective
+    options = dict(loss.options)
     check = _CHECKS[spec.name] if spec.name in _CHECKS else _record_checks(spec)
-    objective = functools.partial(objective_of, sum_=loss.reduction == "sum", **options)
+    objective = fast.objective(loss.reduction == "sum", **options)
     labels = spec.layout is Layout.LABELS
     floats, halves = _TORCH["floats"], _TORCH["halves"]
     readable, autocast = _array.torch_readability(), torch.is_autocast_enabled

@@ -72,9 +72,11 @@ class FastKernel:
     kernel: Callable
     accepts: Callable
     option_names: frozenset[str]
-    #: ``objective(y_true, y_pred, sum_, **options) -> 0-d`` or None: the reduced objective of a
-    #: library's fused loss (the sum of the per-sample values if ``sum_``, else their mean over
-    #: samples); the library's per-call path (:mod:`losskit.fast`) calls it instead of reducing.
+    #: The reduced objective of a library's fused loss, in the form that library's per-call path
+    #: (:mod:`losskit.fast`) takes instead of reducing the per-sample values: PyTorch binds it once
+    #: per Loss, ``objective(sum_, **options) -> total(y_true, y_pred) -> 0-d or None`` (the sum
+    #: if ``sum_``, else the mean over samples); NumPy calls ``objective(y_true, y_pred, weights,
+    #: gather, **options) -> (total, extrema)``. None: no fused form.
     objective: Callable | None = None
     #: Whether a NaN in the kernel's result sends the call to the value kernel: for kernels with
     #: overflow edges they do not guard (checked by one reduction per call, so only where needed).
