@@ -23,6 +23,7 @@ SCRIPTS = {
     "run.py": (["--rows", "2000", "--rounds", "1", "--repeats", "1", "--sample-ms", "1", "--out", "results.json"], "results.json", ("torch", "jax", "sklearn")),
     "numpy_floor.py": (["--size", "70000", "--rounds", "1", "--sample-ms", "1"], "numpy_floor.json", ("torch", "jax", "sklearn")),
     "numpy_profile.py": (["--size", "70000", "--rounds", "1"], "numpy_profile.json", ()),
+    "torch_bce_floor.py": (["--rounds", "1", "--calls", "20"], "torch_bce_floor.json", ("torch",)),
     "gbdt.py": (["--rows", "3000", "--features", "8", "--rounds", "2", "--repeats", "1"], "gbdt.json", ("xgboost", "lightgbm")),
 }
 

@@ -194,7 +194,7 @@ def _record_gradient(spec) -> Callable:
 #: Below this many elements an :func:`analytic` loss with a ``small`` form runs it through
 #: autograd instead: the Function's fixed Python cost (tens of microseconds) is more than its
 #: fewer passes save (measured for BCE from logits, forward and backward: the crossover lies between
-#: 2^11 and 2^12 elements; at 2^12 the Function takes 0.93x the autograd form, at 2^11 1.09x).
+#: 2^11 and 2^12 elements; at 2^12 the Function takes 0.90x the autograd form, at 2^11 1.07x).
 SMALL = 2**12
 
 
