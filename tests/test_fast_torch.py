@@ -219,6 +219,51 @@ def test_the_plan_is_resolved_once_per_loss_and_type():
     assert fast_torch.plan(lk.get("quantile")) is None  # no torch kernel: the reference, namespace resolved once
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "covered"),
+    [
+        ("binary_crossentropy", {"from_logits": True}, True),
+        ("binary_crossentropy", {"from_logits": True, "class_weight": [1.0, 2.0]}, True),
+        ("binary_crossentropy", {}, False),  # probabilities: losskit clips them as Keras, torch clamps the log
+        ("binary_crossentropy", {"from_logits": True, "class_weight": [1.0, 2.0, 3.0]}, False),
+        ("categorical_crossentropy", {"from_logits": True}, True),
+        ("categorical_crossentropy", {}, False),
+        ("sparse_categorical_crossentropy", {}, False),
+        ("kl_divergence", {"log_input": True}, True),
+        ("kl_divergence", {}, False),
+    ],
+    ids=str,
+)
+def test_the_plan_declines_uncovered_options_once(name, options, covered):
+    """Whether a kernel covers a Loss's options is asked once, by the plan: a Loss whose options it
+    does not cover gets no fused path (every call is the reference's), and one it covers gives the
+    reference's value through it."""
+    loss = lk.get(name, **options)
+    assert (fast_torch.plan(loss) is not None) is covered
+    y_true, x = inputs(name, options, (4, 3), torch.float64)
+    if not (options.get("from_logits") or options.get("log_input")):  # probabilities
+        x = torch.sigmoid(x) if name == "binary_crossentropy" else x.exp() if name == "kl_divergence" else torch.softmax(x, -1)
+    if len(options.get("class_weight", ())) == 3:  # two classes: the reference words the error
+        with pytest.raises(ValueError, match="class_weight"):
+            loss(y_true, x)
+        return
+    expected, _ = reference(name, y_true, x, loss_options(options))
+    torch.testing.assert_close(loss(y_true, x), expected.mean(), rtol=1e-12, atol=1e-12)
+
+
+def test_one_bce_loss_called_on_batches_of_several_sizes():
+    """The small form's pair weights depend on the element count (the mean's 1/n folded in): one
+    Loss called on 32, 256, 32 and 5 x 3 elements in turn gives each batch's own mean."""
+    loss = lk.get("binary_crossentropy", from_logits=True)
+    g = torch.Generator().manual_seed(9)
+    for shape in [(32, 1), (256, 1), (32, 1), (5, 3)]:
+        x = 4.0 * torch.randn(shape, generator=g, dtype=torch.float64)
+        y = (torch.rand(shape, generator=g, dtype=torch.float64) < 0.5).double()
+        expected = (torch.nn.functional.softplus(x) - x * y).mean()  # exact enough at |x| ~ 4 in float64
+        torch.testing.assert_close(loss(y, x), expected, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(loss(y.float(), x.float()), expected.float(), rtol=1e-5, atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- analytic autograd.Functions
 ANALYTIC_CASES = [case for case in CASES if case[0] in ANALYTIC]
 
