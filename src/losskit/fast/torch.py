@@ -339,10 +339,10 @@ def _bce_small(sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_we
     def constants(n, like):
         torch, c = _TORCH["torch"], 1.0 / n
         rows = (base[0] * c, base[1] * c), (slope[0] * c, slope[1] * c), (1.0, -1.0)
-        found = (*(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows), 20.0 if like.dtype == torch.float32 else 40.0)
+        entry = (*(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows), 20.0 if like.dtype == torch.float32 else 40.0)
         if len(made) < 8 and not torch.compiler.is_compiling():
-            made[n, like.dtype, like.device] = found
-        return found
+            made[n, like.dtype, like.device] = entry
+        return entry
 
     def total(y_true, y_pred):
         n = y_pred.shape[-1] if sum_ else y_pred.numel()
