@@ -152,3 +152,18 @@ def test_compare_without_the_platform_is_a_one_line_error(monkeypatch, capsys):
     assert main(["compare"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("losskit: error: compare needs")
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(monkeypatch, capsys):
+    """``losskit list | head -1``: the closed pipe stops the command with status 1 and no message
+    (a broken pipe is no usage error)."""
+    import os
+
+    from losskit.cli import main
+
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w", buffering=1) as closed:  # line-buffered: the first line hits the closed pipe
+        monkeypatch.setattr("sys.stdout", closed)
+        assert main(["list"]) == 1
+    assert capsys.readouterr().err == ""

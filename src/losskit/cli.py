@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -46,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(argv[1:])
         args = _parser().parse_args(argv)
         return args.run(args)
+    except BrokenPipeError:  # the reader left (``losskit list | head``): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the flush at exit does not fail again
+        return 1
     except (UsageError, ValueError, ImportError, OSError) as error:
         message = " ".join(str(error).split())
         print(f"losskit: error: {message}", file=sys.stderr)
