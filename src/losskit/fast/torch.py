@@ -329,24 +329,20 @@ def _bce_small(sum_, *, from_logits=True, label_smoothing=0.0, axis=-1, class_we
     constants, ``c`` folding the reduction into the sum (``1/n`` over ``n`` elements for the mean,
     ``1/d`` over the width for the sum of per-sample means). Exact as :func:`_bce`: each softplus
     is computed directly, and a hard label gives one weight exactly 0; double backward is
-    softplus' own, finite. The constants are made once per ``n``, dtype and device (a few, bounded;
-    none kept under ``torch.compile``)."""
+    softplus' own, finite. The constants are made once per ``n``, dtype and device
+    (:func:`_constants`, looked up by the options' pair and ``n``, without building their rows)."""
     w0, w1 = (1.0, 1.0) if class_weight is None else (float(w) for w in class_weight)
     ls = label_smoothing
     base, slope = (w0 * (1.0 - 0.5 * ls), w1 * 0.5 * ls), (-w0 * (1.0 - ls), w1 * (1.0 - ls))
-    made: dict[tuple, tuple] = {}
 
-    def constants(n, like):
-        torch, c = _TORCH["torch"], 1.0 / n
-        rows = (base[0] * c, base[1] * c), (slope[0] * c, slope[1] * c), (1.0, -1.0)
-        entry = (*(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows), 20.0 if like.dtype == torch.float32 else 40.0)
-        if len(made) < 8 and not torch.compiler.is_compiling():
-            made[n, like.dtype, like.device] = entry
-        return entry
+    def pair_rows(n):
+        c = 1.0 / n
+        return (base[0] * c, base[1] * c), (slope[0] * c, slope[1] * c), (1.0, -1.0)
 
     def total(y_true, y_pred):
         n = y_pred.shape[-1] if sum_ else y_pred.numel()
-        weight_base, weight_slope, signs, threshold = made.get((n, y_pred.dtype, y_pred.device)) or constants(n, y_pred)
+        weight_base, weight_slope, signs = _constants(lambda: pair_rows(n), y_pred, key=("bce pair weights", base, slope, n))
+        threshold = 20.0 if y_pred.dtype == _TORCH["torch"].float32 else 40.0
         if y_pred.shape[-1] != 1:
             y_true, y_pred = y_true.unsqueeze(-1), y_pred.unsqueeze(-1)
         return (_NN.softplus(y_pred * signs, 1.0, threshold) * _TORCH["torch"].addcmul(weight_base, y_true, weight_slope)).sum()
@@ -396,15 +392,17 @@ analytic(losses.binary_focal_crossentropy, accepts=_same_shapes)(_reference_valu
 _CONSTANTS: dict[tuple, Any] = {}
 
 
-def _constants(rows: tuple, like) -> tuple:
+def _constants(rows: tuple | Callable, like, *, key=None) -> tuple:
     """Each of ``rows`` (tuples of floats, or floats) as a 1-d (0-d) tensor of ``like``'s dtype and
     device, made once per dtype and device (copying a list to an accelerator at every call would
-    wait for it; a Python number in an operation with a tensor is copied into one at every call)."""
-    key = (rows, like.dtype, like.device)
+    wait for it; a Python number in an operation with a tensor is copied into one at every call).
+    ``rows`` may be a function returning them, cached under ``key``: for rows that take arithmetic
+    to build, looked up without it."""
+    key = (rows if key is None else key, like.dtype, like.device)
     constants = _CONSTANTS.get(key)
     if constants is None:
         torch = _torch()[0]
-        constants = tuple(torch.tensor(row, dtype=like.dtype, device=like.device) for row in rows)
+        constants = tuple(torch.tensor(row, dtype=like.dtype, device=like.device) for row in (rows() if callable(rows) else rows))
         if not torch.compiler.is_compiling() and len(_CONSTANTS) < 64:  # a bounded cache, not filled under tracing
             _CONSTANTS[key] = constants
     return constants
